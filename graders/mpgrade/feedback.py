@@ -1,0 +1,167 @@
+"""Student-facing wording for calls that did not return (trusted side).
+
+Each message says what went wrong, shows the evidence (the student's
+file:line, the exception, the time limit, what the code printed) and how to
+fix it, in plain words. No grader internals.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from mpgrade_probe.locate import find_todo
+from mpgrade_probe.plaindata import TaskRef
+
+from .sandbox.launcher import CallResult
+
+ARG_LIMIT = 80
+OUTPUT_LINES = 12
+
+
+def short(value: Any, limit: int = ARG_LIMIT) -> str:
+    """A short repr for feedback; grader tasks show by name."""
+    if isinstance(value, TaskRef):
+        return value.name
+    if isinstance(value, list) and any(isinstance(v, TaskRef) for v in value):
+        text = "[" + ", ".join(short(v, limit) for v in value) + "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call_text(name: str, args: tuple, kwargs: dict) -> str:
+    """``name(arg, ..., key=value)`` as a student would write it."""
+    parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def where_text(where: dict | None) -> str:
+    """``file:line: source`` for the student's frame, if known."""
+    if not where:
+        return ""
+    text = f"{where.get('file')}:{where.get('line')}"
+    if where.get("source"):
+        text += f": {where['source']}"
+    return text
+
+
+def output_tail(result: CallResult) -> str:
+    """The last lines the student's code printed to stderr (or stdout), indented."""
+    for captured in (result.stderr, result.stdout):
+        if captured.text.strip():
+            lines = captured.text.rstrip().splitlines()[-OUTPUT_LINES:]
+            note = " (truncated)" if captured.truncated else ""
+            return f"\nYour code printed{note}:\n" + "\n".join("    " + line[:200] for line in lines)
+    return ""
+
+
+def _raised(action: str, error: dict) -> str:
+    where = error.get("where") or {}
+    exc = f"{error.get('type')}: {error.get('message')}".rstrip(": ")
+    if error.get("type") == "NotImplementedError":
+        todo = where.get("todo")
+        text = f"{action} is not written yet: it raised NotImplementedError"
+        if where:
+            text += f" at {where.get('file')}:{where.get('line')}"
+        text += "."
+        if todo:
+            text += f"\nYour TODO there: {todo}"
+        text += "\nReplace the `raise NotImplementedError` with your code."
+        return text
+    text = f"{action} raised {exc}"
+    if where:
+        text += f"\n  at {where_text(where)}"
+    else:
+        text += "\n  (the error came from library code, not from a line in your file)"
+    text += "\nRead the error and the line above; fix the cause, then run the check again."
+    return text
+
+
+def explain(result: CallResult, action: str, module_file: str, timeout_s: float) -> str:
+    """Feedback for a ``result`` whose status is not "returned"; ``action`` names the call."""
+    status = result.status
+    if status == "import_error":
+        error = result.error or {}
+        where = error.get("where")
+        text = f"{module_file} could not be imported: {error.get('type')}: {error.get('message')}"
+        if where:
+            text += f"\n  at {where_text(where)}"
+        if error.get("type") == "SyntaxError":
+            text += "\nFix the syntax error at that line; `python -m py_compile " + module_file + "` shows it too."
+        elif error.get("type") in ("SystemExit", "KeyboardInterrupt"):
+            text += ("\nThe module exits while it is being imported. Put the code that runs the program "
+                     "inside `main()` under `if __name__ == \"__main__\":`.")
+        else:
+            text += ("\nCode at the top level of a module runs on import. Fix the error, or move "
+                     "that code into `main()` under `if __name__ == \"__main__\":`.")
+        return text + output_tail(result)
+    if status == "missing":
+        detail = result.detail
+        name, kind = detail.get("name"), detail.get("kind", "function")
+        if detail.get("found"):
+            return (f"{module_file} defines `{name}`, but as a {detail['found']}, not a {kind}. "
+                    f"Define `{name}` as a {kind} with the signature the exercise gives.")
+        return (f"{module_file} has no {kind} `{name}`. Define it with the name and signature "
+                f"the exercise gives (names are case-sensitive).")
+    if status == "raised":
+        return _raised(action, result.error or {}) + output_tail(result)
+    if status == "timeout":
+        if result.phase in ("starting", "importing"):
+            return (f"Importing {module_file} did not finish within {timeout_s:g} s, so it was stopped. "
+                    "Code at the top level of a module runs on import (and again in every child "
+                    "process under spawn). Move it into `main()` under `if __name__ == \"__main__\":`."
+                    + output_tail(result))
+        return (f"{action} did not finish within {timeout_s:g} s and was stopped, with every process it started. "
+                "Look for a process that is never started or never ends, a join() on a process "
+                "that is blocked, or a queue or pipe that is read more times than it is written "
+                "(or never drained before join)." + output_tail(result))
+    if status == "crashed":
+        code = result.exitcode
+        how = f"was killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exited with code {code}"
+        return (f"While running {action}, the process running your code {how} before returning "
+                "(os._exit(), a crash, or a resource limit). Do not end the calling process; "
+                "let the function return its result." + output_tail(result))
+    if status == "unencodable":
+        return (f"{action} returned something that cannot be checked: {result.detail.get('reason')}. "
+                "Return plain values (numbers, strings, lists, tuples, dicts) as the exercise asks.")
+    return ("The grader could not run this check (sandbox problem: "
+            f"{str(result.detail.get('reason', status))[:300]}). This is not a problem with your code; "
+            "run the check again, and tell your instructor if it keeps happening.")
+
+
+_TRACE_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
+_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)?): ?(?P<message>.*)$")
+
+
+def worker_error(result: CallResult, student_file: Path) -> str:
+    """What a worker process of the call reported on stderr, pointed at the student's line.
+
+    Exceptions in child processes never reach the caller as exceptions: the
+    child prints a traceback and exits with code 1. This finds the last such
+    traceback that passes through the student's file. Empty if there is none.
+    """
+    text = result.stderr.text
+    if "Traceback (most recent call last)" not in text:
+        return ""
+    block = text[text.rindex("Traceback (most recent call last)"):]
+    lines = block.splitlines()
+    where, exception = None, None
+    for index, line in enumerate(lines):
+        match = _TRACE_LINE.search(line)
+        if match and Path(match.group("file")).name == student_file.name:
+            source = lines[index + 1].strip() if index + 1 < len(lines) else ""
+            where = (int(match.group("line")), source)
+    for line in reversed(lines):
+        if line and not line.startswith(" ") and _EXC_LINE.match(line):
+            exception = line.strip()
+            break
+    if exception is None:
+        return ""
+    text = f"A worker process raised {exception}"
+    if where is not None:
+        text += f"\n  at {student_file.name}:{where[0]}: {where[1]}"
+        todo = find_todo(str(student_file), where[0]) if exception.startswith("NotImplementedError") else None
+        if todo:
+            text += f"\nThat part is not written yet. Your TODO there: {todo}"
+    return text

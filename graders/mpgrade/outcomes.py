@@ -1,0 +1,43 @@
+"""How a grader check ends: passed, failed with feedback, or partial credit (trusted side).
+
+A check that raises :class:`CheckFailed` fails with the student-facing
+feedback it carries and nothing else: no grader traceback is shown. A
+check may award part of its points with :func:`partial`.
+"""
+from __future__ import annotations
+
+
+class CheckFailed(Exception):
+    """A check failed; ``feedback`` is written for the student."""
+
+    status = "failed"
+
+    def __init__(self, feedback: str, score: float = 0.0) -> None:
+        super().__init__(feedback)
+        self.feedback = feedback
+        self.score = score
+
+
+class GradingError(CheckFailed):
+    """The check could not be carried out (not the student's fault): reported as "error"."""
+
+    status = "error"
+
+
+def fail(feedback: str) -> None:
+    """Fail the current check with ``feedback`` (what went wrong, the evidence, how to fix it)."""
+    __tracebackhide__ = True
+    raise CheckFailed(feedback)
+
+
+def check(condition: object, feedback: str) -> None:
+    """Fail the current check with ``feedback`` unless ``condition`` holds."""
+    __tracebackhide__ = True
+    if not condition:
+        raise CheckFailed(feedback)
+
+
+def partial(score: float, feedback: str) -> None:
+    """End the current check with ``score`` of its points and ``feedback`` on what is missing."""
+    __tracebackhide__ = True
+    raise CheckFailed(feedback, score=score)

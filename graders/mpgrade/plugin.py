@@ -1,0 +1,234 @@
+"""The pytest plugin (``pytest11`` entry point ``mpgrade``); trusted side.
+
+Registers the options (see :mod:`mpgrade.settings`), the ``points`` and
+``exercise`` markers and the ``student``/``rng`` fixtures. It acts only on
+grader checks: tests in a module named ``test_exNN_*.py`` or marked with
+``exercise``. For each check it makes one record (status, score, feedback)
+that travels with the test report (``user_properties``, so it crosses
+pytest-xdist), prints the points per exercise at the end of the run and,
+with ``--mpgrade-report``, writes report v1 through pytest-json-report's
+``pytest_json_modifyreport`` hook.
+"""
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import pytest
+
+from . import machine, report
+from .outcomes import CheckFailed
+from .settings import SETTINGS, GradingSettings, SettingError, resolve
+from .student import Student
+
+RECORD_KEY = "mpgrade"
+DEFAULT_POINTS = 1.0
+_SETTINGS = pytest.StashKey[GradingSettings]()
+_GRADER_FILE = re.compile(r"test_(ex\d+\w*)\.py$")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mpgrade", "mpgrade: grading multiprocessing exercises")
+    for setting in SETTINGS:
+        group.addoption(setting.option, dest=f"mpgrade_{setting.name}", default=None,
+                        help=f"{setting.help} (env {setting.env})")
+        parser.addini(f"mpgrade_{setting.name}", setting.help, default=None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): how many points a grader check is worth")
+    config.addinivalue_line("markers", "exercise(name): the exercise a grader module checks")
+    try:
+        settings = resolve(lambda name: config.getoption(f"mpgrade_{name}"),
+                           lambda name: config.getini(f"mpgrade_{name}"))
+    except SettingError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    workerinput = getattr(config, "workerinput", None)
+    seed = settings.seed
+    if workerinput is not None and "mpgrade_seed" in workerinput:
+        seed = workerinput["mpgrade_seed"]
+    elif seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    config.stash[_SETTINGS] = GradingSettings(settings.submission, settings.start_method,
+                                              settings.timeout_factor, seed, settings.report)
+    if workerinput is None:
+        config.pluginmanager.register(_Collector(config), "mpgrade-collector")
+    if settings.report is not None and workerinput is None:
+        if not config.getoption("json_report", False):
+            config.option.json_report = True
+            config.option.json_report_file = None  # ours is the report asked for
+        config.pluginmanager.register(_ReportWriter(config), "mpgrade-report-writer")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker grades with the controller's seed."""
+    node.workerinput["mpgrade_seed"] = node.config.stash[_SETTINGS].seed
+
+
+def grading_settings_of(config: pytest.Config) -> GradingSettings:
+    """The resolved settings of this session."""
+    return config.stash[_SETTINGS]
+
+
+def exercise_of(item: pytest.Item) -> str | None:
+    """The exercise a test grades, or None for a test that is not a grader check."""
+    marker = item.get_closest_marker("exercise")
+    if marker is not None and marker.args:
+        return str(marker.args[0])
+    match = _GRADER_FILE.search(item.path.name)
+    return match.group(1) if match else None
+
+
+def _points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        return DEFAULT_POINTS
+    return float(marker.args[0])
+
+
+def _check_name(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    doc = (getattr(function, "__doc__", None) or "").strip()
+    name = doc.splitlines()[0].strip() if doc else item.name
+    callspec = getattr(item, "callspec", None)
+    if doc and callspec is not None:
+        name += f" [{callspec.id}]"
+    return name
+
+
+def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo) -> dict[str, Any] | None:
+    exercise = exercise_of(item)
+    if exercise is None:
+        return None
+    points = _points(item)
+    record: dict[str, Any] = {
+        "exercise": exercise, "name": _check_name(item), "id": item.nodeid,
+        "max_score": points, "score": 0.0, "feedback": "", "duration_s": report.duration,
+    }
+    excinfo = call.excinfo
+    if report.skipped:
+        record["status"] = "skipped"
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        record["feedback"] = reason.removeprefix("Skipped: ")
+    elif report.passed:
+        record.update(status="passed", score=points)
+    elif excinfo is not None and isinstance(excinfo.value, CheckFailed):
+        failure = excinfo.value
+        record.update(status=failure.status, feedback=failure.feedback,
+                      score=max(0.0, min(points, float(failure.score))))
+        report.longrepr = failure.feedback  # the student sees the feedback, not the grader's traceback
+    else:
+        record.update(status="error", feedback=(
+            "The grader itself failed while checking this; this is not a problem with your code. "
+            "Run the check again, and tell your instructor if it keeps happening."))
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        record = _record(item, report, call)
+        if record is not None:
+            item.user_properties.append((RECORD_KEY, record))
+            report.user_properties.append((RECORD_KEY, record))
+    return report
+
+
+def _records_of(user_properties: Any) -> list[dict[str, Any]]:
+    found = []
+    for prop in user_properties or ():
+        if isinstance(prop, dict):
+            found.extend(v for k, v in prop.items() if k == RECORD_KEY)
+        elif isinstance(prop, (tuple, list)) and len(prop) == 2 and prop[0] == RECORD_KEY:
+            found.append(prop[1])
+    return found
+
+
+def environment(config: pytest.Config) -> dict[str, Any]:
+    """The ``environment`` section of report v1 for this session."""
+    settings = config.stash[_SETTINGS]
+    env = machine.environment()
+    env.update(start_method=settings.start_method, seed=settings.seed,
+               timeout_factor=settings.timeout_factor, mpgrade=_version())
+    return env
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("mpgrade")
+    except Exception:
+        return "unknown"
+
+
+class _ReportWriter:
+    """Writes report v1 from pytest-json-report's collected tests (controller only)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
+        settings = self.config.stash[_SETTINGS]
+        records = [r for test in json_report.get("tests", []) for r in _records_of(test.get("user_properties"))]
+        built = report.build(records, str(settings.submission), environment(self.config))
+        report.write(built, settings.report)
+        json_report["mpgrade"] = {"report": str(settings.report), "score": built["score"],
+                                  "max_score": built["max_score"]}
+
+
+class _Collector:
+    """Gathers check records as reports arrive (on the controller under xdist) for the summary."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        records = _records_of(report.user_properties)
+        if records and report.when in ("setup", "call"):
+            self.records.setdefault(report.nodeid, records[-1])
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.records:
+            return
+        from .console import exercise_totals
+
+        settings = self.config.stash[_SETTINGS]
+        built = report.build(self.records.values(), str(settings.submission), {})
+        terminalreporter.write_sep("=", "mpgrade points")
+        for line in exercise_totals(built):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"submission: {settings.submission}   start method: "
+                                    f"{settings.start_method}   seed: {settings.seed}")
+        if settings.report is not None:
+            terminalreporter.write_line(f"report: {settings.report}")
+
+
+@pytest.fixture
+def grading_settings(request: pytest.FixtureRequest) -> GradingSettings:
+    """The resolved grading settings (submission, start method, seed, ...)."""
+    return request.config.stash[_SETTINGS]
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Student:
+    """The student's module for this grader's exercise, called only through a sandbox."""
+    exercise = exercise_of(request.node)
+    if exercise is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: the student fixture needs an exercise "
+                                "(name the module test_exNN_name.py or mark it with pytest.mark.exercise)")
+    return Student(request.config.stash[_SETTINGS], exercise)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """Random inputs for this check, reproducible from the session's reported seed."""
+    seed = request.config.stash[_SETTINGS].seed
+    return random.Random(f"{seed}:{request.node.nodeid}")

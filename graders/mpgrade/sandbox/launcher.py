@@ -1,0 +1,293 @@
+"""Run one call into student code in a sandbox and bring back plain data (trusted side).
+
+This runs in the grading process. It never imports student code: it writes
+a request file, starts the supervisor (a fresh interpreter) that starts the
+runner, and reads two pipes until the supervisor exits, which it does only
+once every process of the call is dead:
+
+    launcher (grading process)                   sandbox
+    -------------------------                    -------
+    request.json  ------------------------------> runner reads it
+    result pipe (read end)  <-------------------- runner: framed JSON
+    supervisor stdout  <------------------------- supervisor: one JSON verdict
+    stdout.txt / stderr.txt  <------------------- student output (files, capped on read)
+
+A backstop deadline covers a supervisor that itself misbehaves: the launcher
+then kills the supervisor's whole session from here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mpgrade_probe import plaindata
+from mpgrade_probe.runner import BOOT
+
+from .capture import CapturedOutput, read_capped
+
+MAX_PIPE_BYTES = 16 * 1024 * 1024
+BACKSTOP_S = 10.0
+GRACE_S = 1.0
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
+PROBE_PARENT = Path(__file__).resolve().parents[2]
+"""The folder holding ``mpgrade_probe``; the only engine code the sandbox can import."""
+
+# File size is capped so an output flood or a huge file stops with an error
+# instead of filling the disk; 256 MiB leaves room for SharedMemory exercises.
+DEFAULT_RLIMITS = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": 256 * 1024 * 1024}
+SANDBOX_ENV = {
+    # One BLAS thread per process: students' numpy must not oversubscribe the CPUs.
+    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+}
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call into a student module."""
+
+    submission: Path
+    """Folder holding the student's modules."""
+    module: str
+    """Module name, e.g. ``ex01_processes``."""
+    target: str
+    """Function name, or driver name when ``kind`` is "driver"."""
+    kind: str = "function"
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    start_method: str = "spawn"
+    timeout_s: float = 20.0
+
+
+@dataclass
+class CallResult:
+    """Everything a call left behind, as plain data."""
+
+    status: str
+    """returned, raised, import_error, missing, timeout, crashed, unencodable, sandbox_error."""
+    phase: str
+    """How far the runner got: starting, importing, calling, done."""
+    value: Any = None
+    """The decoded return value, when status is "returned"."""
+    error: dict | None = None
+    """For raised/import_error: type, message, where (file, line, source, todo)."""
+    detail: dict = field(default_factory=dict)
+    """Status-specific facts (missing name, unencodable reason, ...)."""
+    seconds: float | None = None
+    """Time inside the student function, measured in the sandbox."""
+    children_cpu_s: float | None = None
+    """CPU time of the runner's reaped children (the student's worker processes)."""
+    evidence: list = field(default_factory=list)
+    """Records left by grader tasks (pid, ppid, start, end, cpu_s)."""
+    live_children: list = field(default_factory=list)
+    """Processes still running when the student function returned."""
+    killed: list = field(default_factory=list)
+    """Processes the supervisor had to kill after the call."""
+    left_alive: list = field(default_factory=list)
+    """PIDs that survived every kill sweep (should always be empty)."""
+    exitcode: int | None = None
+    timed_out: bool = False
+    elapsed_s: float = 0.0
+    stdout: CapturedOutput = CapturedOutput("", 0, False)
+    stderr: CapturedOutput = CapturedOutput("", 0, False)
+    runner_pid: int | None = None
+
+
+def _frames(data: bytes) -> list[dict]:
+    messages = []
+    offset = 0
+    while offset + 4 <= len(data):
+        (size,) = struct.unpack(">I", data[offset:offset + 4])
+        if offset + 4 + size > len(data):
+            break
+        try:
+            message = json.loads(data[offset + 4:offset + 4 + size])
+        except ValueError:
+            break
+        if isinstance(message, dict):
+            messages.append(message)
+        offset += 4 + size
+    return messages
+
+
+def _sandbox_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST", "PYTHON", "MPGRADE", "COV_CORE"))}
+    env.update(SANDBOX_ENV)
+    return env
+
+
+def _kill_session(proc: subprocess.Popen) -> None:
+    try:
+        import psutil
+
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+    except Exception:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_call(request: CallRequest) -> CallResult:
+    """Run ``request`` in a fresh sandbox; return once nothing of it is left running."""
+    workdir = Path(tempfile.mkdtemp(prefix="mpgrade-call-"))
+    try:
+        return _run_in(workdir, request)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_in(workdir: Path, request: CallRequest) -> CallResult:
+    scratch = workdir / "cwd"
+    evidence = workdir / "evidence"
+    scratch.mkdir()
+    evidence.mkdir()
+    read_fd, write_fd = os.pipe()
+    runner_request = {
+        "submission": str(Path(request.submission).resolve()),
+        "module": request.module,
+        "target": {"kind": request.kind, "name": request.target},
+        "args": plaindata.to_plain(list(request.args)),
+        "kwargs": plaindata.to_plain(dict(request.kwargs)),
+        "start_method": request.start_method,
+        "evidence_dir": str(evidence),
+        "result_fd": write_fd,
+    }
+    (workdir / "request.json").write_text(json.dumps(runner_request), encoding="utf-8")
+    env = _sandbox_env()
+    env["HOME"] = str(scratch)
+    config = {
+        "argv": [sys.executable, "-I", "-c", BOOT, str(PROBE_PARENT), str(workdir / "request.json")],
+        "cwd": str(scratch),
+        "env": env,
+        "stdout": str(workdir / "stdout.txt"),
+        "stderr": str(workdir / "stderr.txt"),
+        "timeout": request.timeout_s,
+        "grace": GRACE_S,
+        "result_fd": write_fd,
+        "rlimits": DEFAULT_RLIMITS,
+    }
+    (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-I", str(SUPERVISOR), str(workdir / "supervisor.json")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=open(workdir / "supervisor.err", "wb"), pass_fds=(write_fd,),
+        start_new_session=True, close_fds=True,
+    )
+    os.close(write_fd)
+    result_bytes, verdict_bytes = bytearray(), bytearray()
+    overflow = False
+    selector = selectors.DefaultSelector()
+    os.set_blocking(read_fd, False)
+    selector.register(read_fd, selectors.EVENT_READ, "result")
+    selector.register(supervisor.stdout, selectors.EVENT_READ, "verdict")
+    backstop = time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S
+    supervisor_done = False
+    try:
+        while not supervisor_done:
+            remaining = backstop - time.monotonic()
+            if remaining <= 0:
+                _kill_session(supervisor)
+                break
+            for key, _ in selector.select(timeout=min(remaining, 0.5)):
+                if key.data == "result":
+                    try:
+                        chunk = os.read(read_fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        selector.unregister(read_fd)
+                    elif len(result_bytes) + len(chunk) <= MAX_PIPE_BYTES:
+                        result_bytes += chunk
+                    else:
+                        overflow = True
+                else:
+                    chunk = os.read(supervisor.stdout.fileno(), 65536)
+                    if chunk:
+                        verdict_bytes += chunk
+                    else:
+                        supervisor_done = True
+        # The runner's messages were all written before the supervisor finished.
+        try:
+            while chunk := os.read(read_fd, 65536):
+                if len(result_bytes) + len(chunk) > MAX_PIPE_BYTES:
+                    overflow = True
+                    break
+                result_bytes += chunk
+        except BlockingIOError:
+            pass
+    finally:
+        selector.close()
+        os.close(read_fd)
+        try:
+            supervisor.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill_session(supervisor)
+            supervisor.wait(timeout=5)
+        supervisor.stdout.close()
+    return _assemble(workdir, _frames(bytes(result_bytes)), verdict_bytes, overflow)
+
+
+def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflow: bool) -> CallResult:
+    try:
+        verdict = json.loads(verdict_bytes.decode("utf-8").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        err = read_capped(str(workdir / "supervisor.err")).text
+        verdict = {"exitcode": None, "timed_out": False, "supervisor_error": err[-2000:]}
+    events = {m.get("event"): m for m in messages}
+    phase = "starting"
+    if "started" in events:
+        phase = "importing"
+    if "imported" in events:
+        phase = "calling"
+    result = CallResult(
+        status="sandbox_error", phase=phase,
+        exitcode=verdict.get("exitcode"), timed_out=bool(verdict.get("timed_out")),
+        elapsed_s=float(verdict.get("elapsed_s") or 0.0),
+        killed=list(verdict.get("killed") or []), left_alive=list(verdict.get("left_alive") or []),
+        stdout=read_capped(str(workdir / "stdout.txt")),
+        stderr=read_capped(str(workdir / "stderr.txt")),
+        runner_pid=(events.get("started") or {}).get("pid"),
+    )
+    final = events.get("result")
+    if final is not None:
+        result.phase = "done"
+        result.status = str(final.get("status"))
+        result.error = final.get("error")
+        result.seconds = final.get("seconds")
+        result.children_cpu_s = final.get("children_cpu_s")
+        result.evidence = [e for e in final.get("evidence") or [] if isinstance(e, dict)]
+        result.live_children = list(final.get("live_children") or [])
+        if result.status == "returned":
+            try:
+                result.value = plaindata.loads(json.dumps(final.get("value")))
+            except ValueError as exc:
+                result.status, result.detail = "unencodable", {"reason": str(exc)}
+        elif result.status in ("missing", "unencodable", "probe_error"):
+            result.detail = {k: v for k, v in final.items() if k not in ("event", "status")}
+    elif overflow:
+        result.status, result.detail = "unencodable", {"reason": "the sandbox sent more than 16 MB"}
+    elif result.timed_out:
+        result.status = "timeout"
+    elif "supervisor_error" in verdict:
+        result.status, result.detail = "sandbox_error", {"reason": verdict["supervisor_error"]}
+    else:
+        result.status = "crashed"
+    return result

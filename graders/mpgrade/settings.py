@@ -1,0 +1,107 @@
+"""Every grading setting, defined once, with one precedence (trusted side).
+
+Precedence, as in pytest-timeout: command line, then environment variable,
+then ini key (``[tool.pytest.ini_options]``), then the default. A bad value
+names itself and where it came from.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+GRADERS_DIR = Path(__file__).resolve().parent.parent
+"""``graders/``: the engine package and the official grader modules."""
+KIT_ROOT = GRADERS_DIR.parent
+START_METHODS = ("fork", "spawn", "forkserver")
+DEFAULT_START_METHOD = "spawn"
+"""What macOS, Windows and Python 3.14's Linux default most resemble: the strictest."""
+DEFAULT_CALL_TIMEOUT_S = 20.0
+
+
+class SettingError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def _start_method(text: str) -> str:
+    if text not in START_METHODS:
+        raise ValueError(f"choose one of {', '.join(START_METHODS)}")
+    return text
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a number above 0")
+    return value
+
+
+def _seed(text: str) -> int:
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its names on each channel, its help text, its parser."""
+
+    name: str
+    option: str
+    env: str
+    help: str
+    parse: Callable[[str], Any]
+    default: Callable[[], Any]
+
+
+SETTINGS = (
+    Setting("submission", "--submission", "MPGRADE_SUBMISSION",
+            "folder with the student's exercise modules (default: the kit's exercises/)",
+            lambda text: Path(text).expanduser().resolve(), lambda: KIT_ROOT / "exercises"),
+    Setting("start_method", "--start-method", "MPGRADE_START_METHOD",
+            "multiprocessing start method for student code: fork, spawn or forkserver (default: spawn)",
+            _start_method, lambda: DEFAULT_START_METHOD),
+    Setting("timeout_factor", "--mpgrade-timeout-factor", "MPGRADE_TIMEOUT_FACTOR",
+            "multiply every time limit by this (for slow machines; default 1)",
+            _positive_float, lambda: 1.0),
+    Setting("seed", "--mpgrade-seed", "MPGRADE_SEED",
+            "seed for the random inputs of every check (default: a new one each run, reported)",
+            _seed, lambda: None),
+    Setting("report", "--mpgrade-report", "MPGRADE_REPORT",
+            "write the mpgrade report v1 (JSON) to this path",
+            lambda text: Path(text).expanduser().resolve(), lambda: None),
+)
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """The resolved settings of one grading session."""
+
+    submission: Path
+    start_method: str
+    timeout_factor: float
+    seed: int | None
+    report: Path | None
+
+
+def resolve(from_option: Callable[[str], Any], from_ini: Callable[[str], Any],
+            environ: dict[str, str] | None = None) -> GradingSettings:
+    """Resolve every setting; ``from_option``/``from_ini`` look a setting up by name."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        candidates = (
+            (from_option(setting.name), f"{setting.option} option"),
+            (environ.get(setting.env), f"{setting.env} environment variable"),
+            (from_ini(setting.name), f"mpgrade_{setting.name} ini key"),
+        )
+        for raw, source in candidates:
+            if raw is None or raw == "":
+                continue
+            try:
+                values[setting.name] = setting.parse(str(raw))
+            except ValueError as exc:
+                raise SettingError(f"Invalid {setting.name.replace('_', ' ')} {raw!r} from {source}: {exc}") from None
+            break
+        else:
+            values[setting.name] = setting.default()
+    return GradingSettings(**values)

@@ -1,0 +1,82 @@
+"""Generate student stubs from reference solutions (trusted side; text only).
+
+A solution is written once, with the parts students write between markers:
+
+    # BEGIN SOLUTION: hint for the student
+    ...reference code...
+    # END SOLUTION
+
+In the stub each block becomes ``# TODO: hint`` and ``raise
+NotImplementedError``, at the marker's indentation; every other line
+(helpers, docstrings, type hints, ``main()``) is kept as it is. Like
+nbgrader's and otter-grader's solution markers.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::\s*(?P<hint>.*))?$")
+END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
+DEFAULT_HINT = "write this part"
+
+
+class MarkerError(ValueError):
+    """Solution markers that do not pair up."""
+
+
+def make_stub(source: str, filename: str = "<solution>") -> str:
+    """The stub text for one solution's ``source``."""
+    out: list[str] = []
+    inside_since: int | None = None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        text = line.rstrip("\r\n")
+        begin = BEGIN.match(text)
+        if begin:
+            if inside_since is not None:
+                raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside the block opened at line {inside_since}")
+            inside_since = number
+            indent = begin.group("indent")
+            hint = (begin.group("hint") or "").strip() or DEFAULT_HINT
+            out.append(f"{indent}# TODO: {hint}\n")
+            out.append(f"{indent}raise NotImplementedError\n")
+        elif END.match(text):
+            if inside_since is None:
+                raise MarkerError(f"{filename}:{number}: END SOLUTION without BEGIN SOLUTION")
+            inside_since = None
+        elif inside_since is None:
+            out.append(line)
+    if inside_since is not None:
+        raise MarkerError(f"{filename}:{inside_since}: BEGIN SOLUTION is never closed")
+    return "".join(out)
+
+
+def solution_lines(source: str) -> list[str]:
+    """The non-blank lines inside solution blocks (for leak checks)."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if BEGIN.match(line):
+            inside = True
+        elif END.match(line):
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def generate(solutions: Path, exercises: Path, check_only: bool = False) -> list[str]:
+    """Write (or with ``check_only`` compare) a stub for every ``ex*.py`` in ``solutions``.
+
+    Returns the names of stubs that were out of date.
+    """
+    stale = []
+    exercises.mkdir(parents=True, exist_ok=True)
+    for solution in sorted(solutions.glob("ex*.py")):
+        stub = make_stub(solution.read_text(encoding="utf-8"), str(solution))
+        target = exercises / solution.name
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current != stub:
+            stale.append(solution.name)
+            if not check_only:
+                target.write_text(stub, encoding="utf-8")
+    return stale

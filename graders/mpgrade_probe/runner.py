@@ -1,0 +1,186 @@
+"""The sandboxed runner: imports one student module and makes one call (sandbox side).
+
+This runs in a fresh interpreter started by the supervisor, in its own
+session, with stdout and stderr going to size-limited files. It reads a
+request file, sends framed JSON messages on the result pipe (an inherited
+file descriptor owned by the trusted side) and then leaves with ``os._exit``:
+whatever student processes are still alive are the supervisor's to kill.
+
+Messages (4-byte big-endian length, then UTF-8 JSON):
+  {"event": "started", "pid": ...}
+  {"event": "imported", "seconds": ...}
+  {"event": "result", "status": "returned"|"raised"|"import_error"|"missing"|"unencodable", ...}
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import multiprocessing
+import os
+import struct
+import sys
+import time
+from typing import Any
+
+from mpgrade_probe import drivers, plaindata, tasks
+from mpgrade_probe.locate import describe
+
+MAX_RESULT_BYTES = 8 * 1024 * 1024
+INFRASTRUCTURE = ("resource_tracker", "forkserver")
+
+
+class Channel:
+    """The write end of the result pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
+        frame = struct.pack(">I", len(data)) + data
+        view = memoryview(frame)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+
+def _resolve_tasks(value: Any) -> Any:
+    if isinstance(value, plaindata.TaskRef):
+        if value.name not in tasks.__all__:
+            raise ValueError(f"unknown grader task {value.name!r}")
+        return getattr(tasks, value.name)
+    if isinstance(value, list):
+        return [_resolve_tasks(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_resolve_tasks(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve_tasks(v) for k, v in value.items()}
+    return value
+
+
+def _evidence(folder: str) -> list[dict[str, Any]]:
+    records = []
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return records
+    for name in names:
+        if name.startswith(".") or not name.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                records.append(json.load(handle))
+        except (OSError, ValueError):
+            continue
+        if len(records) >= 10_000:
+            break
+    return records
+
+
+def _live_children() -> list[dict[str, Any]]:
+    """Processes the call left running, apart from multiprocessing's own helpers."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        return [{"pid": p.pid, "name": p.name} for p in multiprocessing.active_children()]
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmdline = " ".join(child.cmdline())
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.Error:
+            continue
+        if any(word in cmdline for word in INFRASTRUCTURE):
+            continue
+        found.append({"pid": child.pid, "cmdline": cmdline[:200]})
+    return found
+
+
+def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
+    submission = os.path.realpath(request["submission"])
+    # Student files come after the standard library and the probe, so a
+    # student's random.py or json.py cannot replace a module we rely on.
+    sys.path.append(submission)
+    os.environ[tasks.EVIDENCE_ENV] = request["evidence_dir"]
+    multiprocessing.set_start_method(request["start_method"], force=True)
+    channel.send({"event": "started", "pid": os.getpid()})
+
+    began = time.perf_counter()
+    try:
+        module = importlib.import_module(request["module"])
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
+        return {"status": "import_error", "error": describe(exc, submission)}
+    channel.send({"event": "imported", "seconds": time.perf_counter() - began})
+
+    target = request["target"]
+    try:
+        args = _resolve_tasks(plaindata.loads(json.dumps(request.get("args", []))))
+        kwargs = _resolve_tasks(plaindata.loads(json.dumps(request.get("kwargs", {}))))
+        if target["kind"] == "driver":
+            if target["name"] not in drivers.__all__:
+                raise ValueError(f"unknown driver {target['name']!r}")
+            function = getattr(drivers, target["name"])
+            args = [module, *args]
+        else:
+            function = drivers.require(module, target["name"], "function")
+    except drivers.MissingName as missing:
+        return {"status": "missing", "name": missing.name, "kind": missing.kind, "found": missing.found}
+
+    began = time.perf_counter()
+    try:
+        value = function(*args, **kwargs)
+    except drivers.MissingName as missing:
+        return {"status": "missing", "name": missing.name, "kind": missing.kind, "found": missing.found}
+    except BaseException as exc:
+        outcome: dict[str, Any] = {"status": "raised", "error": describe(exc, submission)}
+    else:
+        outcome = {"status": "returned"}
+        try:
+            outcome["value"] = plaindata.to_plain(value)
+            if len(json.dumps(outcome["value"])) > MAX_RESULT_BYTES:
+                outcome = {"status": "unencodable", "reason": "the returned value is larger than 8 MB"}
+        except BaseException as exc:
+            outcome = {"status": "unencodable", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+    outcome["seconds"] = time.perf_counter() - began
+    try:
+        outcome["children_cpu_s"] = sum(os.times()[2:4])
+    except OSError:
+        pass
+    outcome["evidence"] = _evidence(request["evidence_dir"])
+    outcome["live_children"] = _live_children()
+    return outcome
+
+
+def main(request_path: str) -> None:
+    with open(request_path, encoding="utf-8") as handle:
+        request = json.load(handle)
+    channel = Channel(int(request["result_fd"]))
+    try:
+        outcome = run(request, channel)
+        outcome["event"] = "result"
+        channel.send(outcome)
+    except BaseException as exc:  # a bug here must still come home as data
+        try:
+            channel.send({"event": "result", "status": "probe_error",
+                          "reason": f"{type(exc).__name__}: {exc}"[:500]})
+        except OSError:
+            pass
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        # Skip multiprocessing's exit handlers: they would join student
+        # processes that may never end. The supervisor reaps them.
+        os._exit(0)
+
+
+BOOT = (
+    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')];"
+    "sys.path.insert(0, sys.argv[1]);"
+    "from mpgrade_probe.runner import main; main(sys.argv[2])"
+)
+"""Source for ``python -I -c``: the runner's ``__main__`` has no file, so spawn
+and forkserver children never re-import it."""
