@@ -38,8 +38,7 @@ def render(report: dict[str, Any]) -> str:
             out.append(f"  {MARKS.get(check['status'], check['status']):<5} {points:>7}  {check['name']}")
             if check["status"] != "passed" and check["feedback"]:
                 for paragraph in check["feedback"].splitlines():
-                    wrapped = textwrap.wrap(paragraph, WIDTH - 16, replace_whitespace=False,
-                                            drop_whitespace=False) or [""]
+                    wrapped = textwrap.wrap(paragraph, WIDTH - 16, break_on_hyphens=False) or [""]
                     out.extend(" " * 16 + line.rstrip() for line in wrapped)
         out.append("")
     out.append(f"Total  {_points(report['score'], report['max_score'])}")

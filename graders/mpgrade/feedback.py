@@ -43,6 +43,8 @@ def where_text(where: dict | None) -> str:
     text = f"{where.get('file')}:{where.get('line')}"
     if where.get("source"):
         text += f": {where['source']}"
+    if where.get("called_from"):
+        text += f"\n  (in a worker process, called through {where['called_from']})"
     return text
 
 

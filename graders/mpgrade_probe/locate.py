@@ -49,26 +49,33 @@ def find_todo(path: str, lineno: int) -> str | None:
     return None
 
 
+def _remote_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
+    """The student frame in a worker's traceback that Pool or concurrent.futures attached as text."""
+    cause = exc.__cause__
+    if cause is None or "RemoteTraceback" not in type(cause).__name__:
+        return None
+    for match in reversed(list(_FILE_LINE.finditer(str(cause)))):
+        if _in_submission(match.group(1), root):
+            return _where(match.group(1), int(match.group(2)), None, root)
+    return None
+
+
 def student_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
-    """The innermost frame of ``exc`` that lies in the submission, or None."""
+    """Where in the submission ``exc`` was raised: the worker's line for an exception
+    re-raised from a worker process, else the innermost frame in the submission."""
     root = os.path.realpath(root)
     if isinstance(exc, SyntaxError) and exc.filename and _in_submission(exc.filename, root):
         return _where(exc.filename, exc.lineno or 0, None, root)
-    found = None
+    local = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if _in_submission(frame.filename, root):
-            found = _where(frame.filename, frame.lineno or 0, frame.name, root)
-    if found is not None:
-        return found
-    # A worker's exception re-raised by Pool or concurrent.futures carries the
-    # worker's traceback as text in its cause.
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None:
-        text = str(cause)
-        for match in reversed(list(_FILE_LINE.finditer(text))):
-            if _in_submission(match.group(1), root):
-                return _where(match.group(1), int(match.group(2)), None, root)
-    return None
+            local = _where(frame.filename, frame.lineno or 0, frame.name, root)
+    remote = _remote_frame(exc, root)
+    if remote is not None:
+        if local is not None:
+            remote["called_from"] = f"{local['file']}:{local['line']}"
+        return remote
+    return local
 
 
 def describe(exc: BaseException, root: str) -> dict[str, Any]:

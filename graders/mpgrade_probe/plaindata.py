@@ -108,7 +108,11 @@ def to_plain(value: Any, _depth: int = 0, _budget: _Budget | None = None) -> Any
         return {"__dict__": [[to_plain(k, _depth + 1, budget), to_plain(v, _depth + 1, budget)]
                              for k, v in value.items()]}
     if isinstance(value, BaseException):
-        return {"__exception__": {"type": _type_name(value), "message": _short_repr(str(value))[:REPR_LIMIT]}}
+        try:
+            message = str(value)[:REPR_LIMIT]
+        except BaseException:  # a student __str__ may raise anything
+            message = "<message could not be shown>"
+        return {"__exception__": {"type": _type_name(value), "message": message}}
     # numpy without importing it: arrays and scalars are recognised by their module.
     if getattr(cls, "__module__", "") == "numpy":
         if cls.__name__ == "ndarray":

@@ -1,0 +1,134 @@
+"""The ``mpgrade`` command: one small function per verb (trusted side).
+
+``mpgrade check`` runs the kit's own graders with pytest in a child process
+(so nothing a submission does can reach this one), reads report v1 and
+prints it as a table.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import console, report
+from .settings import GRADERS_DIR, KIT_ROOT, START_METHODS
+from .stubs import MarkerError, generate
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def grader_files(exercises: list[str]) -> list[Path]:
+    """The official grader modules for ``exercises`` (``ex01`` or ``ex01_processes``), or all."""
+    available = sorted(GRADERS_DIR.glob("test_ex*.py"))
+    if not exercises:
+        return available
+    chosen = []
+    for wanted in exercises:
+        wanted = wanted.removesuffix(".py")
+        matches = [p for p in available
+                   if p.stem == f"test_{wanted}" or p.stem.startswith(f"test_{wanted}_")]
+        if len(matches) != 1:
+            names = ", ".join(p.stem.removeprefix("test_") for p in available)
+            raise SystemExit(f"mpgrade: unknown exercise {wanted!r}; choose from {names}")
+        chosen.append(matches[0])
+    return chosen
+
+
+def pytest_command(files: list[Path], submission: Path, report_path: Path,
+                   start_method: str | None, workers: str | None, extra: list[str]) -> list[str]:
+    """The pytest command line that grades ``submission`` with the kit's own configuration."""
+    command = [sys.executable, "-m", "pytest", *map(str, files),
+               "--rootdir", str(KIT_ROOT), "-p", "no:cacheprovider", "-q", "--no-header",
+               "--submission", str(submission), "--mpgrade-report", str(report_path)]
+    ini = KIT_ROOT / "pyproject.toml"
+    if ini.is_file():
+        command += ["-c", str(ini)]
+    if start_method:
+        command += ["--start-method", start_method]
+    if workers:
+        command += ["-n", workers]
+    return command + extra
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    submission = Path(args.submission).expanduser().resolve()
+    if not submission.is_dir():
+        print(f"mpgrade: submission folder {submission} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    files = grader_files(args.exercises)
+    with tempfile.TemporaryDirectory(prefix="mpgrade-check-") as scratch:
+        report_path = Path(args.report).resolve() if args.report else Path(scratch) / "report.json"
+        log_path = Path(scratch) / "pytest.log"
+        command = pytest_command(files, submission, report_path, args.start_method, args.workers,
+                                 args.pytest_args)
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+        with open(log_path, "wb") as log:
+            completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, cwd=KIT_ROOT, env=env)
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        if args.verbose:
+            print(log_text)
+        try:
+            graded = report.load(report_path)
+        except (OSError, ValueError):
+            print(log_text[-4000:])
+            print(f"mpgrade: grading did not produce a report (pytest exit code {completed.returncode})",
+                  file=sys.stderr)
+            return EXIT_INTERNAL
+    print(console.render(graded))
+    if args.report:
+        print(f"\nreport: {report_path}")
+    return EXIT_OK if report.all_passed(graded) else EXIT_FAILED
+
+
+def cmd_stubs(args: argparse.Namespace) -> int:
+    try:
+        stale = generate(Path(args.solutions), Path(args.out), check_only=args.check)
+    except MarkerError as exc:
+        print(f"mpgrade stubs: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.check:
+        for name in stale:
+            print(f"{name}: the stub in {args.out} differs from the one generated from {args.solutions}")
+        return EXIT_FAILED if stale else EXIT_OK
+    for name in stale:
+        print(f"wrote {Path(args.out) / name}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mpgrade", description="Teach and grade Python multiprocessing.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    check = verbs.add_parser("check", help="grade a submission (your exercises/ by default) and print the points")
+    check.add_argument("exercises", nargs="*", help="exercises to check, e.g. ex01 (default: all)")
+    check.add_argument("--submission", default=str(KIT_ROOT / "exercises"),
+                       help="folder with the exercise modules (default: %(default)s)")
+    check.add_argument("--report", help="also write the report v1 JSON here")
+    check.add_argument("--start-method", choices=START_METHODS,
+                       help="start method for your code (default: spawn, as on macOS and Python 3.14)")
+    check.add_argument("-n", "--workers", help="grade with this many pytest-xdist workers (e.g. 2, auto)")
+    check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
+    check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],
+                       help="pass the rest of the line to pytest")
+    check.set_defaults(run=cmd_check)
+
+    stubs = verbs.add_parser("stubs", help="generate student stubs from solutions with solution markers")
+    stubs.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    stubs.add_argument("--out", default=str(KIT_ROOT / "exercises"))
+    stubs.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 if a committed stub differs from the generated one")
+    stubs.set_defaults(run=cmd_stubs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Exercise 1 graded end to end through the CLI, as students and instructors run it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import jsonschema
+import pytest
+
+from conftest import KIT_ROOT, SUBMISSIONS
+from mpgrade.report import SCHEMA_FILE
+
+
+def check(submission, tmp_path, *extra, timeout=300):
+    report_path = tmp_path / "report.json"
+    began = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "mpgrade", "check", "ex01", "--submission", str(submission),
+         "--report", str(report_path), *extra],
+        capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    report = json.loads(report_path.read_text())
+    jsonschema.validate(report, json.loads(SCHEMA_FILE.read_text()))
+    report["_elapsed"] = time.monotonic() - began
+    return completed, report
+
+
+def checks_by_name(report):
+    return {c["id"].split("::")[1]: c for c in report["exercises"]["ex01_processes"]["checks"]}
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn", "forkserver"])
+def test_the_reference_solution_scores_full_marks(tmp_path, start_method, leftovers):
+    completed, report = check(KIT_ROOT / "solutions", tmp_path, "--start-method", start_method)
+    assert completed.returncode == 0, completed.stdout
+    assert "ex01_processes  10/10" in completed.stdout
+    assert (report["score"], report["max_score"]) == (10, 10)
+    assert report["environment"]["start_method"] == start_method
+    assert leftovers() == []
+
+
+def test_the_untouched_stub_scores_zero_and_points_at_the_todos(tmp_path):
+    completed, report = check(KIT_ROOT / "exercises", tmp_path)
+    assert completed.returncode == 1
+    assert "ex01_processes  0/10" in completed.stdout
+    assert (report["score"], report["max_score"]) == (0, 10)
+    for check_ in checks_by_name(report).values():
+        assert check_["status"] == "failed"
+        assert "NotImplementedError at ex01_processes.py:" in check_["feedback"]
+        assert "Your TODO there:" in check_["feedback"]
+        assert "Traceback" not in check_["feedback"]
+
+
+BROKEN = {
+    # folder: (expected score, {check: phrases its feedback must contain}, extra options)
+    "import_syntax_error": (0, {"test_exit_codes_in_order": ["could not be imported: SyntaxError",
+                                                             "ex01_processes.py:4"]}),
+    "import_raises": (0, {"test_exit_codes_in_order": ["could not be imported: KeyError",
+                                                       "ex01_processes.py:4", "top level"]}),
+    "import_exits": (0, {"test_square_worker_is_a_process": ["SystemExit", "exits while it is being imported",
+                                                             "running the demo at import time"]}),
+    "import_loops_forever": (0, {"test_exit_codes_in_order": ["Importing ex01_processes.py did not finish within 5 s"],
+                                 "test_square_worker_puts_squares": ["did not finish within 5 s"]}),
+    "missing_function": (0, {"test_exit_codes_in_order": ["has no function `run_in_processes`"],
+                             "test_square_worker_is_a_process": ["defines `SquareWorker`, but as a str, not a class"]}),
+    "serial_join": (8, {"test_processes_run_at_the_same_time": ["one after another", "join() right after"]}),
+    "wrong_exit_codes": (5, {"test_exit_codes_in_order": ["returned [None", "after joining them"],
+                             "test_square_worker_puts_squares": ["expected [("]}),
+    "worker_raises": (8, {"test_square_worker_puts_squares": ["A worker process raised ZeroDivisionError",
+                                                              "ex01_processes.py:21"]}),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(BROKEN))
+def test_broken_submissions_fail_the_right_checks_with_clear_feedback(tmp_path, folder, leftovers):
+    expected_score, phrases = BROKEN[folder]
+    completed, report = check(SUBMISSIONS / folder, tmp_path, "--pytest-args", "--mpgrade-timeout-factor", "0.25")
+    assert report["score"] == expected_score, completed.stdout
+    checks = checks_by_name(report)
+    for name, needed in phrases.items():
+        assert checks[name]["status"] == "failed"
+        for phrase in needed:
+            assert phrase in checks[name]["feedback"], (phrase, checks[name]["feedback"])
+    assert all(c["status"] != "error" for c in checks.values())
+    assert leftovers() == []
+    # An import that hangs costs one time limit per grading process, not one per check.
+    assert report["_elapsed"] < 60
