@@ -53,35 +53,73 @@ def pytest_command(files: list[Path], submission: Path, report_path: Path,
     return command + extra
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    submission = Path(args.submission).expanduser().resolve()
-    if not submission.is_dir():
-        print(f"mpgrade: submission folder {submission} does not exist", file=sys.stderr)
-        return EXIT_USAGE
-    files = grader_files(args.exercises)
+def grade(submission: Path, exercises: list[str], report_path: Path | None = None,
+          start_method: str | None = None, workers: str | None = None, pytest_args: list[str] = (),
+          verbose: bool = False) -> dict:
+    """Grade ``submission`` with the official graders in a pytest child process; return report v1.
+
+    Raises RuntimeError with pytest's output when no report was produced.
+    """
+    files = grader_files(exercises)
     with tempfile.TemporaryDirectory(prefix="mpgrade-check-") as scratch:
-        report_path = Path(args.report).resolve() if args.report else Path(scratch) / "report.json"
+        target = report_path or Path(scratch) / "report.json"
         log_path = Path(scratch) / "pytest.log"
-        command = pytest_command(files, submission, report_path, args.start_method, args.workers,
-                                 args.pytest_args)
+        command = pytest_command(files, submission, target, start_method, workers, list(pytest_args))
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
         with open(log_path, "wb") as log:
             completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, cwd=KIT_ROOT, env=env)
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
-        if args.verbose:
+        if verbose:
             print(log_text)
         try:
-            graded = report.load(report_path)
+            return report.load(target)
         except (OSError, ValueError):
-            print(log_text[-4000:])
-            print(f"mpgrade: grading did not produce a report (pytest exit code {completed.returncode})",
-                  file=sys.stderr)
-            return EXIT_INTERNAL
+            raise RuntimeError(f"{log_text[-4000:]}\ngrading did not produce a report "
+                               f"(pytest exit code {completed.returncode})") from None
+
+
+def _submission(path: str) -> Path | None:
+    submission = Path(path).expanduser().resolve()
+    if not submission.is_dir():
+        print(f"mpgrade: submission folder {submission} does not exist", file=sys.stderr)
+        return None
+    return submission
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    submission = _submission(args.submission)
+    if submission is None:
+        return EXIT_USAGE
+    report_path = Path(args.report).resolve() if args.report else None
+    try:
+        graded = grade(submission, args.exercises, report_path, args.start_method, args.workers,
+                       args.pytest_args, args.verbose)
+    except RuntimeError as exc:
+        print(f"mpgrade: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     print(console.render(graded))
-    if args.report:
+    if report_path:
         print(f"\nreport: {report_path}")
     return EXIT_OK if report.all_passed(graded) else EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Grade the bundled solutions and the untouched stubs: full marks and zero are what must come out."""
+    results = {}
+    for label in ("solutions", "exercises"):
+        try:
+            results[label] = grade(KIT_ROOT / label, args.exercises, start_method=args.start_method)
+        except RuntimeError as exc:
+            print(f"mpgrade: {exc}", file=sys.stderr)
+            return EXIT_INTERNAL
+        print(console.render(results[label]))
+        print()
+    solutions, stubs = results["solutions"], results["exercises"]
+    full = solutions["score"] == solutions["max_score"] > 0
+    print(f"reference solutions: {solutions['score']:g}/{solutions['max_score']:g}   "
+          f"untouched stubs: {stubs['score']:g}/{stubs['max_score']:g}")
+    return EXIT_OK if full and stubs["score"] == 0 else EXIT_FAILED
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:
@@ -115,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],
                        help="pass the rest of the line to pytest")
     check.set_defaults(run=cmd_check)
+
+    demo = verbs.add_parser("demo", help="grade the bundled solutions and stubs (full marks and zero expected)")
+    demo.add_argument("exercises", nargs="*", help="exercises to grade (default: all)")
+    demo.add_argument("--start-method", choices=START_METHODS)
+    demo.set_defaults(run=cmd_demo)
 
     stubs = verbs.add_parser("stubs", help="generate student stubs from solutions with solution markers")
     stubs.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
