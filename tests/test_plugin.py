@@ -157,3 +157,30 @@ def test_the_grading_process_never_imports_student_code(pytester):
     modules = json.loads((pytester.path / "modules.json").read_text())
     assert "ex01_processes" not in modules
     assert not any(name.startswith("exercises") or name.startswith("solutions") for name in modules)
+
+
+def test_one_exercise_failing_to_import_does_not_stop_the_others(pytester, tmp_path):
+    submission = tmp_path / "sub"
+    submission.mkdir()
+    (submission / "ex01_broken.py").write_text("def f(:\n    pass\n")
+    (submission / "ex02_fine.py").write_text("def f():\n    return 2\n")
+    for name in ("ex01_broken", "ex02_fine"):
+        pytester.makepyfile(**{f"test_{name}": """
+            import pytest
+            from mpgrade import check
+
+            @pytest.mark.points(2)
+            def test_one(student):
+                check(student.call("f").value == 2, "f() should return 2")
+
+            @pytest.mark.points(3)
+            def test_two(student):
+                check(student.call("f").value == 2, "f() should return 2")
+        """})
+    result = pytester.runpytest_subprocess("--submission", str(submission), "--mpgrade-report", "report.json")
+    result.assert_outcomes(passed=2, failed=2)
+    report = _report(pytester)
+    assert report["exercises"]["ex02_fine"]["score"] == 5
+    broken = report["exercises"]["ex01_broken"]
+    assert broken["score"] == 0
+    assert all("ex01_broken.py could not be imported: SyntaxError" in c["feedback"] for c in broken["checks"])
