@@ -68,3 +68,24 @@ def test_stale_stub_is_detected_and_rewritten(tmp_path):
     assert generate(tmp_path / "sol", tmp_path / "ex", check_only=True) == []
     (tmp_path / "ex" / "ex09_demo.py").write_text("edited by hand\n")
     assert generate(tmp_path / "sol", tmp_path / "ex", check_only=True) == ["ex09_demo.py"]
+
+
+def test_a_stub_section_replaces_the_raise():
+    source = (
+        "def increment(counter, n):\n"
+        "    # BEGIN SOLUTION: hold the lock\n"
+        "    for _ in range(n):\n"
+        "        with counter.get_lock():\n"
+        "            counter.value += 1\n"
+        "    # STUB:\n"
+        "    # for _ in range(n):\n"
+        "    #     counter.value += 1\n"
+        "    # END SOLUTION\n"
+    )
+    assert make_stub(source) == (
+        "def increment(counter, n):\n"
+        "    # TODO: hold the lock\n"
+        "    for _ in range(n):\n"
+        "        counter.value += 1\n"
+    )
+    assert solution_lines(source) == ["for _ in range(n):", "with counter.get_lock():", "counter.value += 1"]

@@ -10,6 +10,18 @@ In the stub each block becomes ``# TODO: hint`` and ``raise
 NotImplementedError``, at the marker's indentation; every other line
 (helpers, docstrings, type hints, ``main()``) is kept as it is. Like
 nbgrader's and otter-grader's solution markers.
+
+A block may end with a ``# STUB:`` section of commented-out lines; the stub
+then gets those lines (uncommented) after the TODO instead of the ``raise``,
+for exercises whose starting point is working-but-wrong code (a race, a
+missing ``__main__`` guard):
+
+    # BEGIN SOLUTION: hold the lock while you update
+    with lock:
+        counter.value += 1
+    # STUB:
+    # counter.value += 1
+    # END SOLUTION
 """
 from __future__ import annotations
 
@@ -18,6 +30,7 @@ from pathlib import Path
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::\s*(?P<hint>.*))?$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
+STUB = re.compile(r"^[ \t]*# STUB:\s*$")
 DEFAULT_HINT = "write this part"
 
 
@@ -29,21 +42,34 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
     """The stub text for one solution's ``source``."""
     out: list[str] = []
     inside_since: int | None = None
+    indent = ""
+    stub_lines: list[str] | None = None
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         text = line.rstrip("\r\n")
         begin = BEGIN.match(text)
         if begin:
             if inside_since is not None:
                 raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside the block opened at line {inside_since}")
-            inside_since = number
+            inside_since, stub_lines = number, None
             indent = begin.group("indent")
             hint = (begin.group("hint") or "").strip() or DEFAULT_HINT
             out.append(f"{indent}# TODO: {hint}\n")
-            out.append(f"{indent}raise NotImplementedError\n")
         elif END.match(text):
             if inside_since is None:
                 raise MarkerError(f"{filename}:{number}: END SOLUTION without BEGIN SOLUTION")
+            if stub_lines is None:
+                out.append(f"{indent}raise NotImplementedError\n")
+            else:
+                out.extend(stub_lines)
             inside_since = None
+        elif inside_since is not None and STUB.match(text):
+            stub_lines = []
+        elif inside_since is not None and stub_lines is not None:
+            body = text[len(indent):] if text.startswith(indent) else text.lstrip()
+            if body.strip() and not body.startswith("#"):
+                raise MarkerError(f"{filename}:{number}: lines after STUB: must be commented out")
+            body = body[2:] if body.startswith("# ") else body[1:]
+            stub_lines.append(f"{indent}{body}\n" if body.strip() else "\n")
         elif inside_since is None:
             out.append(line)
     if inside_since is not None:
@@ -52,12 +78,12 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
 
 
 def solution_lines(source: str) -> list[str]:
-    """The non-blank lines inside solution blocks (for leak checks)."""
+    """The non-blank lines of solution code inside markers (for leak checks)."""
     lines, inside = [], False
     for line in source.splitlines():
         if BEGIN.match(line):
             inside = True
-        elif END.match(line):
+        elif END.match(line) or STUB.match(line):
             inside = False
         elif inside and line.strip():
             lines.append(line.strip())

@@ -24,6 +24,7 @@ from typing import Any
 
 from mpgrade_probe import drivers, plaindata, tasks
 from mpgrade_probe.locate import describe
+from mpgrade_probe.spies import Spies
 
 MAX_RESULT_BYTES = 8 * 1024 * 1024
 INFRASTRUCTURE = ("resource_tracker", "forkserver")
@@ -77,6 +78,20 @@ def _evidence(folder: str) -> list[dict[str, Any]]:
     return records
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children (joined workers)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def _shm_entries() -> set[str]:
+    """Shared memory blocks and named semaphores (Linux: /dev/shm)."""
+    try:
+        return set(os.listdir("/dev/shm"))
+    except OSError:
+        return set()
+
+
 def _live_children() -> list[dict[str, Any]]:
     """Processes the call left running, apart from multiprocessing's own helpers."""
     try:
@@ -104,14 +119,22 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     sys.path.append(submission)
     os.environ[tasks.EVIDENCE_ENV] = request["evidence_dir"]
     multiprocessing.set_start_method(request["start_method"], force=True)
+    spies = Spies(submission)
+    spies.install()
+    shm_before = _shm_entries()
     channel.send({"event": "started", "pid": os.getpid()})
 
     began = time.perf_counter()
+    spies.active = True
     try:
         module = importlib.import_module(request["module"])
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
-        return {"status": "import_error", "error": describe(exc, submission)}
-    channel.send({"event": "imported", "seconds": time.perf_counter() - began})
+        return {"status": "import_error", "error": describe(exc, submission),
+                "import_api_calls": spies.snapshot()}
+    spies.active = False
+    import_calls = spies.snapshot()
+    spies.counts.clear()
+    channel.send({"event": "imported", "seconds": time.perf_counter() - began, "api_calls": import_calls})
 
     target = request["target"]
     try:
@@ -128,6 +151,8 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
         return {"status": "missing", "name": missing.name, "kind": missing.kind, "found": missing.found}
 
     began = time.perf_counter()
+    cpu_began, children_began = time.process_time(), _children_cpu()
+    spies.active = True
     try:
         value = function(*args, **kwargs)
     except drivers.MissingName as missing:
@@ -142,13 +167,15 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
                 outcome = {"status": "unencodable", "reason": "the returned value is larger than 8 MB"}
         except BaseException as exc:
             outcome = {"status": "unencodable", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+    spies.active = False
     outcome["seconds"] = time.perf_counter() - began
-    try:
-        outcome["children_cpu_s"] = sum(os.times()[2:4])
-    except OSError:
-        pass
+    outcome["self_cpu_s"] = time.process_time() - cpu_began
+    outcome["children_cpu_s"] = _children_cpu() - children_began
+    outcome["api_calls"] = spies.snapshot()
+    outcome["import_api_calls"] = import_calls
     outcome["evidence"] = _evidence(request["evidence_dir"])
     outcome["live_children"] = _live_children()
+    outcome["shm_left"] = sorted(_shm_entries() - shm_before)
     return outcome
 
 

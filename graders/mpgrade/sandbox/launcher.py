@@ -86,8 +86,16 @@ class CallResult:
     """Status-specific facts (missing name, unencodable reason, ...)."""
     seconds: float | None = None
     """Time inside the student function, measured in the sandbox."""
+    self_cpu_s: float | None = None
+    """CPU time of the calling process (and its threads) during the call."""
     children_cpu_s: float | None = None
-    """CPU time of the runner's reaped children (the student's worker processes)."""
+    """CPU time of the caller's children reaped during the call (joined worker processes)."""
+    api_calls: dict = field(default_factory=dict)
+    """multiprocessing APIs called during the call: {"Pool.map": {"calls": n, "from_student": m}}."""
+    import_api_calls: dict = field(default_factory=dict)
+    """The same, while the module was being imported."""
+    shm_left: list = field(default_factory=list)
+    """Entries the call added to /dev/shm and left there (shared memory not unlinked)."""
     evidence: list = field(default_factory=list)
     """Records left by grader tasks (pid, ppid, start, end, cpu_s)."""
     live_children: list = field(default_factory=list)
@@ -272,7 +280,11 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         result.status = str(final.get("status"))
         result.error = final.get("error")
         result.seconds = final.get("seconds")
+        result.self_cpu_s = final.get("self_cpu_s")
         result.children_cpu_s = final.get("children_cpu_s")
+        result.api_calls = dict(final.get("api_calls") or {})
+        result.import_api_calls = dict(final.get("import_api_calls") or (events.get("imported") or {}).get("api_calls") or {})
+        result.shm_left = list(final.get("shm_left") or [])
         result.evidence = [e for e in final.get("evidence") or [] if isinstance(e, dict)]
         result.live_children = list(final.get("live_children") or [])
         if result.status == "returned":

@@ -1,0 +1,48 @@
+"""Exercise 6: a shared Array, with and without a lock.
+
+Learning goals:
+- ``multiprocessing.Array("d", values)`` is a block of doubles shared by processes,
+- an update of several elements is atomic only if one lock is held for all of it,
+- processes that write disjoint slices never touch the same element, so they
+  need no lock at all.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Sequence
+
+
+def bump_all(shared: Any, times: int) -> None:
+    """Add 1.0 to every element of ``shared``, ``times`` times; each pass over the array is atomic
+    (hold ``shared.get_lock()`` for the whole pass)."""
+    # TODO: repeat times times: with shared.get_lock(): add 1.0 to every element
+    raise NotImplementedError
+
+
+def parallel_bump(initial: Sequence[float], n_processes: int, times: int) -> list[float]:
+    """Run ``bump_all(shared, times)`` in ``n_processes`` processes on one ``Array("d", initial)``;
+    return the final values."""
+    # TODO: make shared = multiprocessing.Array("d", initial), run bump_all in n_processes Processes, join them, return list(shared)
+    raise NotImplementedError
+
+
+def square_slice(shared: Any, start: int, stop: int) -> None:
+    """Square ``shared[start:stop]`` in place (no lock: no other process touches these elements)."""
+    # TODO: for every index in range(start, stop), replace shared[index] by its square
+    raise NotImplementedError
+
+
+def parallel_square(values: Sequence[float], n_processes: int) -> list[float]:
+    """Square every value in place in a shared Array, each of ``n_processes`` processes squaring its
+    own disjoint slice; return the results."""
+    # TODO: make an Array("d", values, lock=False), split range(len(values)) into n_processes contiguous slices, run square_slice on each in its own Process, join, return list(shared)
+    raise NotImplementedError
+
+
+def main() -> None:
+    print(parallel_bump([0.0, 10.0, 20.0], n_processes=3, times=100))
+    print(parallel_square([1.0, 2.0, 3.0, 4.0, 5.0], n_processes=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Judging the evidence a sandboxed call brings back (trusted side).
+
+Graders share these checks so the same fact always gets the same words:
+where the work ran (worker PIDs, child CPU time), which APIs the student
+called, and whether the call cleaned up after itself.
+"""
+from __future__ import annotations
+
+from .outcomes import CheckFailed
+from .sandbox.launcher import CallResult
+
+
+def calls(result: CallResult, api: str, from_student: bool = True) -> int:
+    """How often ``api`` (e.g. "Pool.apply_async") was called during the call."""
+    entry = result.api_calls.get(api) or {}
+    return int(entry.get("from_student" if from_student else "calls", 0))
+
+
+def worker_pids(result: CallResult, task: str | None = None) -> set[int]:
+    """PIDs of the processes (other than the caller) that ran grader tasks."""
+    return {r["pid"] for r in result.evidence
+            if r.get("pid") != result.runner_pid and (task is None or r.get("task") == task)}
+
+
+def require_clean_exit(result: CallResult, what: str) -> None:
+    """Fail unless the call left no process running and no shared memory behind."""
+    __tracebackhide__ = True
+    if result.live_children:
+        count = len(result.live_children)
+        raise CheckFailed(
+            f"{count} child process{'es were' if count > 1 else ' was'} still running when {what} returned. "
+            "join() every Process you start, and use a Pool or executor in a with-block (or close() and "
+            "join() it) so its workers are gone before you return.")
+    if result.shm_left:
+        names = ", ".join(result.shm_left[:3])
+        raise CheckFailed(
+            f"{what} left {len(result.shm_left)} shared memory block(s) in /dev/shm ({names}). "
+            "Call close() on every SharedMemory in every process that opened it, and unlink() it "
+            "once, in the process that created it, when no one needs it any more.")
+
+
+def require_work_in_children(result: CallResult, what: str, min_share: float = 0.5,
+                             min_seconds: float = 0.15) -> None:
+    """Fail unless most of the CPU time of the call was spent in child processes.
+
+    Threads and work done in the caller show up as the caller's CPU time,
+    ``time.sleep`` as almost none at all; real worker processes show up as
+    the CPU time of the caller's reaped children.
+    """
+    __tracebackhide__ = True
+    own = float(result.self_cpu_s or 0.0)
+    children = float(result.children_cpu_s or 0.0)
+    total = own + children
+    if children >= min_seconds and children >= min_share * total:
+        return
+    if own > children:
+        where = ("the work ran in the calling process (or in threads): "
+                 f"{own:.2f} s of CPU there, {children:.2f} s in child processes")
+        fix = "Hand the work to a multiprocessing.Pool (or Process objects) so it runs in other processes."
+    else:
+        where = f"only {children:.2f} s of CPU time was spent in child processes and {own:.2f} s in the caller"
+        fix = ("The work has to be computed by worker processes (no time.sleep stand-ins), and the workers "
+               "joined before returning (a with-block on the Pool does that).")
+    raise CheckFailed(f"{what}: {where}. {fix}")

@@ -1,0 +1,97 @@
+"""Count which multiprocessing APIs student code calls (sandbox side).
+
+Installed in the runner process before the student module is imported; the
+counts come home with the call's result. A call counts as "from the
+student" when the calling frame is in the submission, so ``Pool`` starting
+its own workers does not look like the student starting processes.
+Only the runner process is watched, not the student's child processes.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import sys
+from typing import Any, Callable
+
+WATCHED = (
+    "multiprocessing.process:BaseProcess.start",
+    "multiprocessing.process:BaseProcess.join",
+    "multiprocessing.pool:Pool.__init__",
+    "multiprocessing.pool:Pool.__enter__",
+    "multiprocessing.pool:Pool.close",
+    "multiprocessing.pool:Pool.terminate",
+    "multiprocessing.pool:Pool.map",
+    "multiprocessing.pool:Pool.starmap",
+    "multiprocessing.pool:Pool.imap",
+    "multiprocessing.pool:Pool.imap_unordered",
+    "multiprocessing.pool:Pool.map_async",
+    "multiprocessing.pool:Pool.apply_async",
+    "multiprocessing.pool:ThreadPool.__init__",
+    "multiprocessing.connection:Pipe",
+    "multiprocessing.connection:_ConnectionBase.close",
+    "multiprocessing.managers:BaseManager.start",
+    "multiprocessing.shared_memory:SharedMemory.__init__",
+    "multiprocessing.shared_memory:SharedMemory.close",
+    "multiprocessing.shared_memory:SharedMemory.unlink",
+    "concurrent.futures.process:ProcessPoolExecutor.submit",
+    "concurrent.futures.process:ProcessPoolExecutor.shutdown",
+    "concurrent.futures.thread:ThreadPoolExecutor.submit",
+    "threading:Thread.start",
+)
+
+
+class Spies:
+    """Counters for every watched API: total calls, and calls made from submission code."""
+
+    def __init__(self, submission: str) -> None:
+        self.root = os.path.realpath(submission) + os.sep
+        self.counts: dict[str, dict[str, int]] = {}
+        self.active = False
+
+    def _from_student(self) -> bool:
+        frame = sys._getframe(2)
+        # multiprocessing.Pool(...) and friends go through a context method first.
+        while frame is not None and frame.f_code.co_filename.endswith(os.path.join("multiprocessing", "context.py")):
+            frame = frame.f_back
+        filename = frame.f_code.co_filename if frame is not None else ""
+        return os.path.realpath(filename).startswith(self.root) if filename else False
+
+    def _wrap(self, key: str, original: Callable) -> Callable:
+        spies = self
+
+        @functools.wraps(original)
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            if spies.active:
+                entry = spies.counts.setdefault(key, {"calls": 0, "from_student": 0})
+                entry["calls"] += 1
+                try:
+                    if spies._from_student():
+                        entry["from_student"] += 1
+                except (ValueError, OSError):
+                    pass
+            return original(*args, **kwargs)
+
+        spy.__mpgrade_spy__ = True  # type: ignore[attr-defined]
+        return spy
+
+    def install(self) -> None:
+        for target in WATCHED:
+            module_name, _, path = target.partition(":")
+            try:
+                owner: Any = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            *parents, attribute = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent, None)
+                if owner is None:
+                    break
+            original = getattr(owner, attribute, None) if owner is not None else None
+            if original is None or getattr(original, "__mpgrade_spy__", False):
+                continue
+            key = path.replace("BaseProcess", "Process").replace("_ConnectionBase", "Connection")
+            setattr(owner, attribute, self._wrap(key, original))
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        return {key: dict(value) for key, value in self.counts.items()}
