@@ -48,11 +48,42 @@ def where_text(where: dict | None) -> str:
     return text
 
 
+def _without_tracker_noise(text: str) -> list[str]:
+    """Output lines minus multiprocessing's resource-tracker warnings (about the sandbox's exit, not the student)."""
+    kept, skip_next = [], False
+    for line in text.rstrip().splitlines():
+        if "resource_tracker" in line and "UserWarning" in line:
+            skip_next = True
+            continue
+        if skip_next and line.strip().startswith("warnings.warn("):
+            skip_next = False
+            continue
+        skip_next = False
+        kept.append(line)
+    return kept
+
+
+def todo_hint(where: dict | None) -> str:
+    """``Your TODO there: ...`` when the student's line sits under a TODO comment."""
+    if where and where.get("todo"):
+        return f"\nYour TODO there: {where['todo']}"
+    return ""
+
+
+def located(path: Path, line: int, source: str | None = None) -> dict:
+    """A ``where`` record (as the sandbox makes them) for a line of the student's file."""
+    return {"file": path.name, "line": line, "source": source or "", "todo": find_todo(str(path), line)}
+
+
+_PICKLE_WORDS = ("pickle", "local object", "Can't get attribute")
+
+
 def output_tail(result: CallResult) -> str:
     """The last lines the student's code printed to stderr (or stdout), indented."""
     for captured in (result.stderr, result.stdout):
-        if captured.text.strip():
-            lines = captured.text.rstrip().splitlines()[-OUTPUT_LINES:]
+        lines = _without_tracker_noise(captured.text)
+        if lines:
+            lines = lines[-OUTPUT_LINES:]
             note = " (truncated)" if captured.truncated else ""
             return f"\nYour code printed{note}:\n" + "\n".join("    " + line[:200] for line in lines)
     return ""
@@ -76,8 +107,13 @@ def _raised(action: str, error: dict) -> str:
         text += f"\n  at {where_text(where)}"
     else:
         text += "\n  (the error came from library code, not from a line in your file)"
-    text += "\nRead the error and the line above; fix the cause, then run the check again."
-    return text
+    if any(word in str(error.get("message")) for word in _PICKLE_WORDS):
+        text += ("\nA function given to a Pool, an executor or a Process under spawn is sent to the worker "
+                 "by name, so it must be defined at the top level of your module: no lambda, no function "
+                 "defined inside another function.")
+    else:
+        text += "\nRead the error and the line above; fix the cause, then run the check again."
+    return text + todo_hint(where)
 
 
 def explain(result: CallResult, action: str, module_file: str, timeout_s: float) -> str:
@@ -89,7 +125,11 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
         text = f"{module_file} could not be imported: {error.get('type')}: {error.get('message')}"
         if where:
             text += f"\n  at {where_text(where)}"
-        if error.get("type") == "SyntaxError":
+        if any(word in str(error.get("message")) for word in _PICKLE_WORDS):
+            text += ("\nThe module starts work while it is imported, and that work hands a Pool a function it "
+                     "cannot send to a worker (a lambda or nested function). Define the function at the top "
+                     "level, and start the work in main() under `if __name__ == \"__main__\":`.")
+        elif error.get("type") == "SyntaxError":
             text += "\nFix the syntax error at that line; `python -m py_compile " + module_file + "` shows it too."
         elif error.get("type") in ("SystemExit", "KeyboardInterrupt"):
             text += ("\nThe module exits while it is being imported. Put the code that runs the program "
@@ -97,7 +137,7 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
         else:
             text += ("\nCode at the top level of a module runs on import. Fix the error, or move "
                      "that code into `main()` under `if __name__ == \"__main__\":`.")
-        return text + output_tail(result)
+        return text + todo_hint(where) + output_tail(result)
     if status == "missing":
         detail = result.detail
         name, kind = detail.get("name"), detail.get("kind", "function")

@@ -85,6 +85,25 @@ class Student:
         action = f"`{feedback.call_text(function, args, kwargs)}`"
         return self._checked(function, action, args, "function", timeout, start_method, kwargs)
 
+    def script(self, timeout: float | None = None, start_method: str | None = None) -> CallResult:
+        """Run the student's file as ``python FILE`` would; fail the check unless it runs to the end."""
+        __tracebackhide__ = True
+        if not self.path.is_file():
+            raise CheckFailed(f"{self.module_file} is missing from {self.settings.submission}.")
+        method = start_method or self.settings.start_method
+        limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
+        result = self.run(self.exercise, kind="script", timeout=timeout, start_method=method)
+        action = f"Running `python {self.module_file}` (start method {method})"
+        if result.status == "returned":
+            return result
+        if result.status == "timeout":
+            raise CheckFailed(
+                f"{action} did not finish within {limit:g} s and was stopped. Under spawn every worker "
+                "process imports your file again; if the file starts work at the top level, each worker "
+                "starts it again and a Pool keeps restarting its workers forever. Put that code in main() "
+                "and call main() only under `if __name__ == \"__main__\":`." + feedback.output_tail(result))
+        raise CheckFailed(feedback.explain(result, action, self.module_file, limit))
+
     def drive(self, driver: str, *args: Any, what: str | None = None, timeout: float | None = None,
               start_method: str | None = None, **kwargs: Any) -> CallResult:
         """Run a driver from ``mpgrade_probe.drivers`` on the student module; ``what`` names it in feedback."""

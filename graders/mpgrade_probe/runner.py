@@ -112,6 +112,30 @@ def _live_children() -> list[dict[str, Any]]:
     return found
 
 
+def _run_script(path: str, spies: Spies, shm_before: set[str]) -> dict[str, Any]:
+    """Run the student's file as ``python FILE`` would (``__name__ == "__main__"``)."""
+    import runpy
+
+    sys.argv = [path]
+    began = time.perf_counter()
+    spies.active = True
+    exit_code: Any = 0
+    outcome: dict[str, Any] = {"status": "returned"}
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as exc:
+        exit_code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
+    except BaseException as exc:
+        outcome = {"status": "raised", "error": describe(exc, os.path.dirname(path))}
+    spies.active = False
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    outcome.update(value={"exit_code": exit_code or 0}, seconds=time.perf_counter() - began,
+                   api_calls=spies.snapshot(), live_children=_live_children(),
+                   shm_left=sorted(_shm_entries() - shm_before))
+    return outcome
+
+
 def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     submission = os.path.realpath(request["submission"])
     # Student files come after the standard library and the probe, so a
@@ -123,6 +147,9 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     spies.install()
     shm_before = _shm_entries()
     channel.send({"event": "started", "pid": os.getpid()})
+
+    if request["target"]["kind"] == "script":
+        return _run_script(os.path.join(submission, request["module"] + ".py"), spies, shm_before)
 
     began = time.perf_counter()
     spies.active = True

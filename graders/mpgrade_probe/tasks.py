@@ -18,7 +18,11 @@ import os
 import sys
 import time
 
-__all__ = ["exit_after", "square", "record_pid", "burn_cpu"]
+__all__ = ["exit_after", "square", "pause_square", "big_result", "echo_after", "double_or_fail",
+           "record_pid", "burn_cpu"]
+
+PAUSE_S = 0.1
+BIG_RESULT_BYTES = 100_000
 
 EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
 
@@ -77,3 +81,35 @@ def burn_cpu(seconds: float) -> int:
         count += 1
     _record("burn_cpu", [seconds], started, cpu)
     return count
+
+
+def pause_square(n: int) -> int:
+    """Return ``n * n`` after a short pause, so that work spreads over several workers."""
+    started, cpu = time.time(), time.process_time()
+    time.sleep(PAUSE_S)
+    _record("pause_square", [n], started, cpu)
+    return n * n
+
+
+def big_result(n: int) -> str:
+    """Return a 100 KB string that starts with ``n`` (fills a queue's pipe buffer)."""
+    started, cpu = time.time(), time.process_time()
+    _record("big_result", [n], started, cpu)
+    return f"{n}:" + "x" * BIG_RESULT_BYTES
+
+
+def echo_after(seconds: float) -> float:
+    """Return ``seconds`` after sleeping that long (finishing order follows the argument)."""
+    started, cpu = time.time(), time.process_time()
+    time.sleep(seconds)
+    _record("echo_after", [seconds], started, cpu)
+    return seconds
+
+
+def double_or_fail(x: int) -> int:
+    """Return ``2 * x``; raise ValueError for a negative ``x``."""
+    started, cpu = time.time(), time.process_time()
+    _record("double_or_fail", [x], started, cpu)
+    if x < 0:
+        raise ValueError(f"negative input {x}")
+    return 2 * x

@@ -1,0 +1,55 @@
+"""Grader for exercise 3: producer, consumers, sentinels, draining before join (10 points)."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from mpgrade import check, fail, task
+from mpgrade.evidence import calls, require_clean_exit, worker_pids
+from mpgrade.feedback import short
+
+
+@pytest.mark.points(3)
+def test_every_result_exactly_once(student, rng):
+    """process_all returns func(item) for every item exactly once"""
+    items = [rng.randrange(-100, 100) for _ in range(rng.randrange(8, 13))]
+    got = student.call("process_all", items, task("square"), 3).value
+    expected = [x * x for x in items]
+    check(isinstance(got, list), f"process_all returned {short(got)}; return a list of results.")
+    if Counter(got) != Counter(expected):
+        missing = list((Counter(expected) - Counter(got)).elements())
+        extra = list((Counter(got) - Counter(expected)).elements())
+        fail(f"process_all({short(items)}, square, 3) returned {len(got)} results for {len(items)} items "
+             f"(missing {short(missing)}, unexpected {short(extra)}). Read exactly len(items) results "
+             "from the result queue; every item must be processed once.")
+
+
+@pytest.mark.points(3)
+def test_one_producer_and_the_consumers_do_the_work(student, rng):
+    """one producer process and n_consumers consumer processes; the consumers do the work"""
+    n_consumers = 3
+    items = list(range(12))
+    result = student.call("process_all", items, task("pause_square"), n_consumers)
+    check(sorted(result.value) == [x * x for x in items], f"process_all returned {short(result.value)}.")
+    started = calls(result, "Process.start")
+    check(started == n_consumers + 1,
+          f"process_all started {started} process(es); with n_consumers={n_consumers} it should start "
+          f"{n_consumers + 1}: one producer and {n_consumers} consumers.")
+    pids = worker_pids(result)
+    check(result.runner_pid not in {r["pid"] for r in result.evidence} and len(pids) >= 2,
+          f"12 tasks of 0.1 s each were done by {len(pids)} process(es). The consumers should take "
+          "items from the task queue until they read the sentinel, so the work spreads over them.")
+    require_clean_exit(result, "process_all")
+
+
+@pytest.mark.points(4)
+def test_large_results_do_not_deadlock(student):
+    """large results (100 KB each) come back without a deadlock: drain the queue before join()"""
+    items = list(range(8))
+    result = student.call("process_all", items, task("big_result"), 2, timeout=15)
+    got = result.value if isinstance(result.value, list) else []
+    heads = sorted(str(r).split(":")[0] for r in got)
+    check(heads == sorted(str(i) for i in items) and all(len(str(r)) > 100_000 for r in got),
+          f"process_all returned {len(got)} results for {len(items)} items of 100 KB each.")
+    require_clean_exit(result, "process_all")

@@ -1,0 +1,47 @@
+"""Grader for exercise 5: a shared Value and its lock (10 points)."""
+from __future__ import annotations
+
+import pytest
+
+from mpgrade import check, fail
+from mpgrade.evidence import calls, first_unlocked_place, require_clean_exit
+
+
+@pytest.mark.points(4)
+def test_increment_holds_the_lock_for_each_update(student, rng):
+    """increment holds the counter's lock around each read-and-write of counter.value"""
+    n = rng.randrange(50, 200)
+    facts = student.drive("value_discipline", "increment", n, what=f"increment(counter, {n})").value
+    check(facts["value"] == n, f"increment(counter, {n}) left counter.value at {facts['value']}, not {n}.")
+    if facts["unlocked_writes"] or facts["split_read_writes"]:
+        place, todo = first_unlocked_place(facts, student.path)
+        fail(f"{place}counter.value is read and written without holding the "
+             f"counter's lock ({facts['unlocked_writes']} of {facts['writes']} writes unprotected, "
+             f"{facts['split_read_writes']} read-then-write pairs not inside one hold). Another process can "
+             "update the value between your read and your write, and its update is lost. Put the whole "
+             "`counter.value += 1` inside `with counter.get_lock():`." + todo)
+
+
+@pytest.mark.points(3)
+def test_parallel_count_is_exact(student, rng):
+    """parallel_count returns exactly n_processes * n_increments"""
+    for _ in range(2):
+        processes, increments = rng.randrange(2, 5), rng.randrange(2_000, 5_000)
+        got = student.call("parallel_count", processes, increments, timeout=60).value
+        expected = processes * increments
+        if got != expected:
+            lost = f" ({expected - got} updates lost)" if isinstance(got, int) and got < expected else ""
+            fail(f"parallel_count({processes}, {increments}) returned {got}; expected {expected}{lost}. "
+                 "Make one Value('i', 0), start the processes, join them all, then return counter.value.")
+
+
+@pytest.mark.points(3)
+def test_parallel_count_runs_processes(student, rng):
+    """parallel_count runs increment in n_processes processes and joins them"""
+    processes = rng.randrange(2, 5)
+    result = student.call("parallel_count", processes, 100)
+    started = calls(result, "Process.start")
+    check(started == processes,
+          f"parallel_count({processes}, 100) started {started} process(es); start one Process per "
+          "n_processes, each running increment(counter, n_increments).")
+    require_clean_exit(result, "parallel_count")

@@ -1,0 +1,54 @@
+"""Grader for exercise 10: the __main__ guard and a picklable Pool function (10 points)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mpgrade import check, fail
+from mpgrade.answers import count_primes_below
+from mpgrade.evidence import calls, require_clean_exit
+
+LINE = re.compile(r"^primes below (\d+): (\d+)$", re.MULTILINE)
+
+
+@pytest.mark.points(3)
+def test_importing_starts_no_work(student):
+    """importing the module only defines things: it starts no process or Pool"""
+    result = student.call("count_primes", 100)
+    check(result.value == 25, f"count_primes(100) returned {result.value}; it should be 25.")
+    started = {api: n for api in ("Process.start", "Pool.__init__", "ProcessPoolExecutor.submit")
+               if (n := result.import_api_calls.get(api, {}).get("from_student", 0))}
+    check(not started,
+          f"Importing ex10_guard.py starts work ({started}). Under spawn every worker imports the file "
+          "again and would start it again. Move the code into main() under `if __name__ == \"__main__\":`.")
+    check(not result.stdout.text.strip(),
+          f"Importing ex10_guard.py prints {result.stdout.text.strip()[:80]!r}: the demo runs on import. "
+          "Call main() only under `if __name__ == \"__main__\":`.")
+
+
+@pytest.mark.points(3)
+def test_parallel_counts_works_under_spawn(student, rng):
+    """parallel_counts gives the right counts with a Pool, also when workers are spawned"""
+    limits = [rng.randrange(5_000, 40_000) for _ in range(4)]
+    result = student.call("parallel_counts", limits, 2, timeout=60)
+    expected = [count_primes_below(limit) for limit in limits]
+    check(result.value == expected, f"parallel_counts({limits}, 2) returned {result.value}; expected {expected}.")
+    check(calls(result, "Pool.__init__") >= 1, "parallel_counts should use a multiprocessing.Pool.")
+    require_clean_exit(result, "parallel_counts")
+
+
+@pytest.mark.points(4)
+def test_runs_as_a_script(student):
+    """`python ex10_guard.py` runs to the end under spawn and prints the right counts"""
+    result = student.script(timeout=40)
+    exit_code = result.value["exit_code"]
+    check(exit_code == 0, f"`python ex10_guard.py` exited with code {exit_code}.")
+    found = [(int(limit), int(count)) for limit, count in LINE.findall(result.stdout.text)]
+    check(found, "`python ex10_guard.py` printed no line like 'primes below 20000: 2262'. Keep the demo's "
+                 "print in main().")
+    wrong = [f"{limit}: printed {count}, is {count_primes_below(limit)}" for limit, count in found
+             if count != count_primes_below(limit)]
+    if wrong:
+        fail("`python ex10_guard.py` printed wrong counts: " + "; ".join(wrong))
+    require_clean_exit(result, "the script")
