@@ -79,17 +79,34 @@ def _evidence(folder: str) -> list[dict[str, Any]]:
 
 
 def _children_cpu() -> float:
-    """CPU seconds of this process's reaped children (joined workers)."""
+    """CPU seconds of this process's reaped children (joined workers).
+
+    Under forkserver the workers are children of the fork server, which reaps
+    them: their CPU time is the fork server's children time.
+    """
     times = os.times()
-    return times.children_user + times.children_system
-
-
-def _shm_entries() -> set[str]:
-    """Shared memory blocks and named semaphores (Linux: /dev/shm)."""
+    total = times.children_user + times.children_system
     try:
-        return set(os.listdir("/dev/shm"))
-    except OSError:
-        return set()
+        from multiprocessing import forkserver
+
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            import psutil
+
+            server = psutil.Process(pid).cpu_times()
+            total += server.children_user + server.children_system
+    except Exception:
+        pass
+    return total
+
+
+def _blocks_left(names: list[str]) -> list[str]:
+    """The SharedMemory blocks among ``names`` that still exist (Linux: in /dev/shm)."""
+    left = []
+    for name in names:
+        if os.path.exists(os.path.join("/dev/shm", name.lstrip("/"))):
+            left.append(name.lstrip("/"))
+    return sorted(set(left))
 
 
 def _live_children() -> list[dict[str, Any]]:
@@ -112,7 +129,7 @@ def _live_children() -> list[dict[str, Any]]:
     return found
 
 
-def _run_script(path: str, spies: Spies, shm_before: set[str]) -> dict[str, Any]:
+def _run_script(path: str, spies: Spies) -> dict[str, Any]:
     """Run the student's file as ``python FILE`` would (``__name__ == "__main__"``)."""
     import runpy
 
@@ -132,7 +149,7 @@ def _run_script(path: str, spies: Spies, shm_before: set[str]) -> dict[str, Any]
         stream.flush()
     outcome.update(value={"exit_code": exit_code or 0}, seconds=time.perf_counter() - began,
                    api_calls=spies.snapshot(), live_children=_live_children(),
-                   shm_left=sorted(_shm_entries() - shm_before))
+                   shm_left=_blocks_left(spies.created_blocks))
     return outcome
 
 
@@ -145,11 +162,10 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     multiprocessing.set_start_method(request["start_method"], force=True)
     spies = Spies(submission)
     spies.install()
-    shm_before = _shm_entries()
     channel.send({"event": "started", "pid": os.getpid()})
 
     if request["target"]["kind"] == "script":
-        return _run_script(os.path.join(submission, request["module"] + ".py"), spies, shm_before)
+        return _run_script(os.path.join(submission, request["module"] + ".py"), spies)
 
     began = time.perf_counter()
     spies.active = True
@@ -202,7 +218,7 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     outcome["import_api_calls"] = import_calls
     outcome["evidence"] = _evidence(request["evidence_dir"])
     outcome["live_children"] = _live_children()
-    outcome["shm_left"] = sorted(_shm_entries() - shm_before)
+    outcome["shm_left"] = _blocks_left(spies.created_blocks)
     return outcome
 
 

@@ -48,6 +48,8 @@ class Spies:
         self.root = os.path.realpath(submission) + os.sep
         self.counts: dict[str, dict[str, int]] = {}
         self.active = False
+        self.created_blocks: list[str] = []
+        """Names of SharedMemory blocks created in this process while watching."""
 
     def _from_student(self) -> bool:
         frame = sys._getframe(2)
@@ -70,7 +72,12 @@ class Spies:
                         entry["from_student"] += 1
                 except (ValueError, OSError):
                     pass
-            return original(*args, **kwargs)
+            result = original(*args, **kwargs)
+            if spies.active and key == "SharedMemory.__init__" and args:
+                block = args[0]
+                if getattr(block, "_name", None) and (kwargs.get("create") or (len(args) > 2 and args[2])):
+                    spies.created_blocks.append(block.name)
+            return result
 
         spy.__mpgrade_spy__ = True  # type: ignore[attr-defined]
         return spy

@@ -95,7 +95,7 @@ class CallResult:
     import_api_calls: dict = field(default_factory=dict)
     """The same, while the module was being imported."""
     shm_left: list = field(default_factory=list)
-    """Entries the call added to /dev/shm and left there (shared memory not unlinked)."""
+    """SharedMemory blocks the caller created and had not unlinked when it returned."""
     evidence: list = field(default_factory=list)
     """Records left by grader tasks (pid, ppid, start, end, cpu_s)."""
     live_children: list = field(default_factory=list)
@@ -182,7 +182,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
     env = _sandbox_env()
     env["HOME"] = str(scratch)
     config = {
-        "argv": [sys.executable, "-I", "-c", BOOT, str(PROBE_PARENT), str(workdir / "request.json")],
+        "argv": [sys.executable, "-I", "-B", "-c", BOOT, str(PROBE_PARENT), str(workdir / "request.json")],
         "cwd": str(scratch),
         "env": env,
         "stdout": str(workdir / "stdout.txt"),

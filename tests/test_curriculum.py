@@ -1,0 +1,127 @@
+"""The ten exercises: solutions score full marks, stubs zero, and known mistakes fail the right checks."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from conftest import KIT_ROOT, SUBMISSIONS
+from mpgrade.report import SCHEMA_FILE
+
+EXERCISES = sorted(p.stem for p in (KIT_ROOT / "solutions").glob("ex*.py"))
+
+
+def grade(submission, tmp_path, *args, timeout=600):
+    report_path = tmp_path / "report.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "mpgrade", "check", "--submission", str(submission),
+         "--report", str(report_path), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    report = json.loads(report_path.read_text())
+    jsonschema.validate(report, json.loads(SCHEMA_FILE.read_text()))
+    return completed, report
+
+
+def failed_checks(report):
+    return {c["id"].split("::")[1]: c for e in report["exercises"].values() for c in e["checks"]
+            if c["status"] != "passed"}
+
+
+def test_there_are_ten_exercises_each_worth_ten_points(tmp_path):
+    assert len(EXERCISES) == 10
+    assert sorted(p.stem.removeprefix("test_") for p in (KIT_ROOT / "graders").glob("test_ex*.py")) == EXERCISES
+    assert sorted(p.stem for p in (KIT_ROOT / "exercises").glob("ex*.py")) == EXERCISES
+
+
+def test_reference_solutions_score_full_marks(tmp_path, leftovers):
+    completed, report = grade(KIT_ROOT / "solutions", tmp_path)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert (report["score"], report["max_score"]) == (100, 100), failed_checks(report)
+    assert all(report["exercises"][name]["max_score"] == 10 for name in EXERCISES)
+    assert leftovers() == []
+
+
+def test_untouched_stubs_score_zero_and_every_failure_names_its_todo(tmp_path, leftovers):
+    completed, report = grade(KIT_ROOT / "exercises", tmp_path)
+    assert completed.returncode == 1
+    assert (report["score"], report["max_score"]) == (0, 100)
+    failures = failed_checks(report)
+    assert len(failures) == sum(len(e["checks"]) for e in report["exercises"].values())
+    for name, check in failures.items():
+        assert check["status"] == "failed", (name, check)
+        assert "Your TODO there:" in check["feedback"], (name, check["feedback"])
+        assert "Traceback" not in check["feedback"]
+    assert leftovers() == []
+
+
+KNOWN_MISTAKES = {
+    # folder: {failing check: phrases its feedback must contain}; every other check must pass.
+    "ex02_threadpool": {
+        "test_parallel_map_uses_pool_worker_processes": ["ThreadPool"],
+        "test_primes_in_ranges_counts_in_worker_processes": ["ran in the calling process (or in threads)"],
+        "test_async_squares_uses_apply_async": ["ThreadPool"],
+    },
+    "ex02_serial_map": {
+        "test_parallel_map_uses_pool_worker_processes": ["ran in 0 worker process(es)"],
+        "test_primes_in_ranges_counts_in_worker_processes": ["in child processes"],
+    },
+    "ex03_join_before_drain": {
+        "test_large_results_do_not_deadlock": ["did not finish within 7.5 s", "never drained before join"],
+    },
+    "ex05_lock_around_read_only": {
+        "test_increment_holds_the_lock_for_each_update": [
+            "ex05_counter.py:21: counter.value = current + 1", "without holding the counter's lock"],
+        "test_parallel_count_is_exact": ["updates lost"],
+    },
+    "ex06_lock_per_element": {
+        "test_bump_all_holds_the_lock_for_each_pass": ["took the lock", "half-updated array"],
+    },
+    "ex07_no_lock": {
+        "test_no_update_is_lost_under_contention": ["Updates were lost in 2 of 2 runs", "manager.Lock()"],
+    },
+    "ex08_submission_order": {
+        "test_pairs_come_in_completion_order": ["as_completed(futures)"],
+    },
+    "ex08_threads": {
+        "test_uses_a_process_pool_executor": ["ThreadPoolExecutor"],
+    },
+    "ex09_no_unlink": {
+        "test_block_is_closed_and_unlinked": ["left 1 shared memory block(s) in /dev/shm"],
+    },
+    "ex10_lambda_left": {
+        "test_parallel_counts_works_under_spawn": ["no lambda"],
+        "test_runs_as_a_script": ["no lambda"],
+    },
+    "ex10_guard_but_main_called": {
+        "test_importing_starts_no_work": ["did not finish within"],
+        "test_parallel_counts_works_under_spawn": ["did not finish within"],
+        "test_runs_as_a_script": ["did not finish within"],
+    },
+}
+
+
+MAY_ALSO_FAIL = {
+    # A race loses updates at random: the plain correctness check may catch it too.
+    "ex07_no_lock": {"test_word_counts_are_exact"},
+    "ex05_lock_around_read_only": set(),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(KNOWN_MISTAKES))
+def test_known_mistakes_fail_exactly_the_right_checks(tmp_path, folder, leftovers):
+    expected = KNOWN_MISTAKES[folder]
+    exercise = next((SUBMISSIONS / folder).glob("ex*.py")).stem
+    factor = "0.25" if folder == "ex10_guard_but_main_called" else "0.5"
+    completed, report = grade(SUBMISSIONS / folder, tmp_path, exercise,
+                              "--pytest-args", "--mpgrade-timeout-factor", factor)
+    failures = failed_checks(report)
+    assert set(expected) <= set(failures) <= set(expected) | MAY_ALSO_FAIL.get(folder, set()), \
+        completed.stdout[-4000:]
+    for name, phrases in expected.items():
+        assert failures[name]["status"] == "failed"
+        for phrase in phrases:
+            assert phrase in failures[name]["feedback"], (phrase, failures[name]["feedback"])
+    assert leftovers() == []
