@@ -88,4 +88,4 @@ def test_a_stub_section_replaces_the_raise():
         "    for _ in range(n):\n"
         "        counter.value += 1\n"
     )
-    assert solution_lines(source) == ["for _ in range(n):", "with counter.get_lock():", "counter.value += 1"]
+    assert solution_lines(source) == ["with counter.get_lock():"]  # the rest is in the stub anyway

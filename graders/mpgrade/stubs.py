@@ -78,15 +78,24 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
 
 
 def solution_lines(source: str) -> list[str]:
-    """The non-blank lines of solution code inside markers (for leak checks)."""
-    lines, inside = [], False
+    """The non-blank lines that only the solution has (for leak checks): lines inside
+    markers, minus those the block's STUB section gives the student anyway."""
+    lines: list[str] = []
+    block: list[str] = []
+    given: set[str] = set()
+    state = "outside"
     for line in source.splitlines():
         if BEGIN.match(line):
-            inside = True
-        elif END.match(line) or STUB.match(line):
-            inside = False
-        elif inside and line.strip():
-            lines.append(line.strip())
+            state, block, given = "solution", [], set()
+        elif END.match(line):
+            lines.extend(text for text in block if text not in given)
+            state = "outside"
+        elif STUB.match(line):
+            state = "stub"
+        elif state == "solution" and line.strip():
+            block.append(line.strip())
+        elif state == "stub" and line.strip():
+            given.add(line.strip().lstrip("#").strip())
     return lines
 
 
