@@ -6,21 +6,29 @@ import math
 import pytest
 
 from mpgrade import check, fail
+from mpgrade.races import RaceRun, judge
 from mpgrade.evidence import calls, first_unlocked_place, require_clean_exit
 from mpgrade.feedback import short
 
 
 @pytest.mark.points(3)
-def test_parallel_bump_is_exact(student, rng):
-    """parallel_bump adds n_processes * times to every element"""
-    initial = [float(rng.randrange(-100, 100)) for _ in range(rng.randrange(4, 8))]
-    processes, times = rng.randrange(2, 4), rng.randrange(20, 60)
-    got = student.call("parallel_bump", initial, processes, times, timeout=60).value
-    expected = [x + processes * times for x in initial]
-    check(got == expected,
-          f"parallel_bump({short(initial)}, {processes}, {times}) returned {short(got)}; expected "
-          f"{short(expected)}. Every process adds 1.0 to every element {times} times; hold the array's "
-          "lock while you do, and return the values after joining every process.")
+def test_parallel_bump_loses_no_update(student, rng):
+    """parallel_bump adds n_processes * times to every element: no update is ever lost"""
+    runs = []
+    for _ in range(3):
+        initial = [float(rng.randrange(-100, 100)) for _ in range(rng.randrange(4, 8))]
+        processes, times = rng.randrange(2, 4), rng.randrange(10, 30)
+        result = student.call("parallel_bump", initial, processes, times, timeout=60, races=True)
+        got = result.value
+        expected = [x + processes * times for x in initial]
+        check(isinstance(got, list) and len(got) == len(initial),
+              f"parallel_bump({short(initial)}, {processes}, {times}) returned {short(got)}; expected {short(expected)}.")
+        runs.append(RaceRun(round(sum(expected) - sum(initial)), round(sum(got) - sum(initial)), result))
+        if got != expected and not any(g < e for g, e in zip(got, expected)):
+            fail(f"parallel_bump({short(initial)}, {processes}, {times}) returned {short(got)}; expected "
+                 f"{short(expected)}. Every process adds 1.0 to every element {times} times.")
+    judge(runs, student.path, "Hold the array's lock (with shared.get_lock(): ...) for each whole pass, "
+                              "in every process.")
 
 
 @pytest.mark.points(3)
@@ -47,7 +55,7 @@ def test_parallel_square_on_disjoint_slices(student, rng):
     """parallel_square squares every value, with one process per slice"""
     values = [rng.uniform(-100, 100) for _ in range(rng.randrange(10, 40))]
     processes = rng.randrange(2, 5)
-    result = student.call("parallel_square", values, processes, timeout=60)
+    result = student.call("parallel_square", values, processes, timeout=60, races=True)
     got = result.value
     expected = [v * v for v in values]
     ok = isinstance(got, list) and len(got) == len(expected) and all(
@@ -57,3 +65,5 @@ def test_parallel_square_on_disjoint_slices(student, rng):
     check(started == processes,
           f"parallel_square started {started} process(es) for n_processes={processes}; start one per slice.")
     require_clean_exit(result, "parallel_square")
+    judge([RaceRun(0, 0, result)], student.path,
+          "Give each process its own slice of indices: no two processes may write the same element.")

@@ -47,18 +47,18 @@ class Student:
         return self.settings.submission / self.module_file
 
     def run(self, target: str, *args: Any, kind: str = "function", timeout: float | None = None,
-            start_method: str | None = None, **kwargs: Any) -> CallResult:
+            start_method: str | None = None, races: bool = False, **kwargs: Any) -> CallResult:
         """Run one call in a sandbox and return what happened, without judging it."""
         limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
         request = CallRequest(
             submission=self.settings.submission, module=self.exercise, target=target, kind=kind,
             args=args, kwargs=kwargs, start_method=start_method or self.settings.start_method,
-            timeout_s=limit,
+            timeout_s=limit, races=races,
         )
         return run_call(request)
 
     def _checked(self, target: str, action: str, args: tuple, kind: str, timeout: float | None,
-                 start_method: str | None, kwargs: dict) -> CallResult:
+                 start_method: str | None, kwargs: dict, races: bool = False) -> CallResult:
         __tracebackhide__ = True
         key = (str(self.settings.submission), self.exercise, start_method or self.settings.start_method)
         if key in _import_failures:
@@ -66,7 +66,8 @@ class Student:
         if not self.path.is_file():
             raise CheckFailed(f"{self.module_file} is missing from {self.settings.submission}. "
                               f"Put your solution in a file named exactly {self.module_file}.")
-        result = self.run(target, *args, kind=kind, timeout=timeout, start_method=start_method, **kwargs)
+        result = self.run(target, *args, kind=kind, timeout=timeout, start_method=start_method, races=races,
+                          **kwargs)
         if result.status == "returned":
             return result
         limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
@@ -79,11 +80,14 @@ class Student:
         raise CheckFailed(text)
 
     def call(self, function: str, *args: Any, timeout: float | None = None,
-             start_method: str | None = None, **kwargs: Any) -> CallResult:
-        """Call ``function(*args, **kwargs)`` in the student module; fail the check unless it returns."""
+             start_method: str | None = None, races: bool = False, **kwargs: Any) -> CallResult:
+        """Call ``function(*args, **kwargs)`` in the student module; fail the check unless it returns.
+
+        With ``races=True`` the shared objects the call creates are tracked (see ``mpgrade.races``).
+        """
         __tracebackhide__ = True
         action = f"`{feedback.call_text(function, args, kwargs)}`"
-        return self._checked(function, action, args, "function", timeout, start_method, kwargs)
+        return self._checked(function, action, args, "function", timeout, start_method, kwargs, races)
 
     def script(self, timeout: float | None = None, start_method: str | None = None) -> CallResult:
         """Run the student's file as ``python FILE`` would; fail the check unless it runs to the end."""

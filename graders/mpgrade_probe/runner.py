@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from mpgrade_probe import drivers, plaindata, tasks
+from mpgrade_probe import drivers, plaindata, races, tasks
 from mpgrade_probe.locate import describe
 from mpgrade_probe.spies import Spies
 
@@ -59,14 +59,15 @@ def _resolve_tasks(value: Any) -> Any:
     return value
 
 
-def _evidence(folder: str) -> list[dict[str, Any]]:
+def _evidence(folder: str, prefix: str = "") -> list[dict[str, Any]]:
+    """The JSON records in ``folder``: task records, or with ``prefix="races-"`` race facts."""
     records = []
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return records
     for name in names:
-        if name.startswith(".") or not name.endswith(".json"):
+        if name.startswith(".") or not name.endswith(".json") or name.startswith("races-") != bool(prefix):
             continue
         try:
             with open(os.path.join(folder, name), encoding="utf-8") as handle:
@@ -162,6 +163,10 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     multiprocessing.set_start_method(request["start_method"], force=True)
     spies = Spies(submission)
     spies.install()
+    if request.get("races"):
+        os.environ[races.RUNNER_ENV] = str(os.getpid())
+        os.environ[races.SUBMISSION_ENV] = submission
+        races.install()
     channel.send({"event": "started", "pid": os.getpid()})
 
     if request["target"]["kind"] == "script":
@@ -216,7 +221,9 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     outcome["children_cpu_s"] = _children_cpu() - children_began
     outcome["api_calls"] = spies.snapshot()
     outcome["import_api_calls"] = import_calls
+    races.flush()
     outcome["evidence"] = _evidence(request["evidence_dir"])
+    outcome["races"] = _evidence(request["evidence_dir"], prefix="races-")
     outcome["live_children"] = _live_children()
     outcome["shm_left"] = _blocks_left(spies.created_blocks)
     return outcome

@@ -68,6 +68,8 @@ class CallRequest:
     kwargs: dict = field(default_factory=dict)
     start_method: str = "spawn"
     timeout_s: float = 20.0
+    races: bool = False
+    """Hand out tracked shared objects and locks, and record how they were used."""
 
 
 @dataclass
@@ -94,6 +96,8 @@ class CallResult:
     """multiprocessing APIs called during the call: {"Pool.map": {"calls": n, "from_student": m}}."""
     import_api_calls: dict = field(default_factory=dict)
     """The same, while the module was being imported."""
+    races: list = field(default_factory=list)
+    """Per-process facts on shared-object use (see mpgrade_probe.races), when asked for."""
     shm_left: list = field(default_factory=list)
     """SharedMemory blocks the caller created and had not unlinked when it returned."""
     evidence: list = field(default_factory=list)
@@ -175,6 +179,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
         "args": plaindata.to_plain(list(request.args)),
         "kwargs": plaindata.to_plain(dict(request.kwargs)),
         "start_method": request.start_method,
+        "races": request.races,
         "evidence_dir": str(evidence),
         "result_fd": write_fd,
     }
@@ -286,6 +291,7 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         result.import_api_calls = dict(final.get("import_api_calls") or (events.get("imported") or {}).get("api_calls") or {})
         result.shm_left = list(final.get("shm_left") or [])
         result.evidence = [e for e in final.get("evidence") or [] if isinstance(e, dict)]
+        result.races = [e for e in final.get("races") or [] if isinstance(e, dict)]
         result.live_children = list(final.get("live_children") or [])
         if result.status == "returned":
             try:

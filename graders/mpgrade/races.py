@@ -1,0 +1,104 @@
+"""Race verdicts from the sandbox's shared-object facts and from counts (trusted side).
+
+Three layers, as the sandbox gathers them (see ``mpgrade_probe.races``):
+1. lock discipline: an element written by two or more processes, at least one
+   of them without holding a lock (or with the read and the write in
+   different holds), is a race, deterministically, however the processes
+   happened to be scheduled;
+2. noise after reads in child processes, so that such a race loses updates;
+3. repeated runs with fresh sizes, whose lost updates are the visible evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .feedback import located, todo_hint, where_text
+from .outcomes import CheckFailed
+from .sandbox.launcher import CallResult
+
+SUBJECT = {"value": "The shared Value is", "array": "Elements of the shared Array are",
+           "dict": "Keys of the Manager dict are"}
+
+
+@dataclass(frozen=True)
+class Race:
+    """Shared elements that several processes wrote, some without a lock."""
+
+    kind: str
+    """value, array or dict."""
+    elements: int
+    """How many elements (indices, keys) raced."""
+    writers: int
+    """How many processes wrote the most contended element."""
+    split: bool
+    """True when a read and its write were not inside one hold of one lock."""
+    site: dict
+    """The student's file, line and source of an unprotected access."""
+
+
+def find_races(result: CallResult) -> list[Race]:
+    """The races in one call's facts (empty when every shared write was safe)."""
+    per_object: dict[str, dict] = {}
+    for process in result.races:
+        for obj_id, facts in (process.get("objects") or {}).items():
+            entry = per_object.setdefault(obj_id, {"kind": facts.get("kind", "value"), "elements": {}, "sites": []})
+            for element, flags in (facts.get("elements") or {}).items():
+                writers = entry["elements"].setdefault(element, {"writers": set(), "unsafe": set(), "split": False})
+                if any(flag in flags for flag in "LUS"):
+                    writers["writers"].add(process.get("pid"))
+                if "U" in flags or "S" in flags:
+                    writers["unsafe"].add(process.get("pid"))
+                writers["split"] = writers["split"] or "S" in flags
+            for key in ("site_S", "site_U"):
+                if facts.get(key):
+                    entry["sites"].append(facts[key])
+    races = []
+    for entry in per_object.values():
+        raced = [e for e in entry["elements"].values() if len(e["writers"]) >= 2 and e["unsafe"]]
+        if raced:
+            races.append(Race(kind=entry["kind"], elements=len(raced),
+                              writers=max(len(e["writers"]) for e in raced),
+                              split=any(e["split"] for e in raced),
+                              site=entry["sites"][0] if entry["sites"] else {}))
+    return races
+
+
+@dataclass(frozen=True)
+class RaceRun:
+    """One graded run: how many updates should have happened, and how many did."""
+
+    expected: int
+    observed: int
+    result: CallResult
+
+
+def judge(runs: list[RaceRun], student_file, fix: str) -> None:
+    """Fail the check, with file:line and the counts, if any run raced or lost updates."""
+    __tracebackhide__ = True
+    races = [race for run in runs for race in find_races(run.result)]
+    lossy = [run for run in runs if run.observed != run.expected]
+    if not races and not lossy:
+        return
+    lines = []
+    if races:
+        race = races[0]
+        place = ""
+        hint = ""
+        if race.site.get("line"):
+            where = located(student_file, int(race.site["line"]), race.site.get("source"))
+            place = where_text(where) + "\n"
+            hint = todo_hint(where)
+        how = ("read and written by {n} processes without holding one lock from the read to the write"
+               if race.split else "written by {n} processes, not all of them holding a lock")
+        lines.append(f"{place}{SUBJECT.get(race.kind, 'A shared object is')} "
+                     f"{how.format(n=race.writers)} (lost updates possible).")
+    else:
+        hint = ""
+    total_expected = sum(run.expected for run in runs)
+    lost = sum(max(0, run.expected - run.observed) for run in runs)
+    if lossy:
+        lines.append(f"Evidence: lost {lost} of {total_expected} updates in {len(lossy)} of {len(runs)} runs.")
+    else:
+        lines.append(f"No update happened to be lost in these {len(runs)} runs, but the next run could lose some.")
+    lines.append(fix)
+    raise CheckFailed("\n".join(lines) + hint)
