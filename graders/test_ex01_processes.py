@@ -10,12 +10,13 @@ import pytest
 
 from mpgrade import check, fail, task
 from mpgrade.feedback import short, worker_error
+from mpgrade.guard import check_guard
 
 SLEEP_S = 1.5
 """How long each concurrent task sleeps: far longer than starting a process, even under spawn."""
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_exit_codes_in_order(student, rng):
     """run_in_processes returns every process's exit code, in order"""
     codes = [rng.randrange(0, 10) for _ in range(rng.randrange(3, 6))]
@@ -104,3 +105,9 @@ def test_square_worker_puts_squares(student, rng):
           f"SquareWorker's process exited with code {evidence['exitcode']} instead of 0. "
           "run() should return normally after putting the results."
           + ("\n" + worker_error(result, student.path) if worker_error(result, student.path) else ""))
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

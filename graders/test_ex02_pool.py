@@ -7,6 +7,7 @@ from mpgrade import check, task
 from mpgrade.answers import count_primes_below
 from mpgrade.evidence import calls, require_clean_exit, require_work_in_children, worker_pids
 from mpgrade.feedback import short
+from mpgrade.guard import check_guard
 
 
 @pytest.mark.points(2)
@@ -38,7 +39,7 @@ def test_parallel_map_uses_pool_worker_processes(student):
     require_clean_exit(result, "parallel_map")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_primes_in_ranges_counts_in_worker_processes(student, rng):
     """primes_in_ranges counts correctly, and the counting runs in worker processes"""
     limits = [rng.randrange(150_000, 300_000) for _ in range(6)]
@@ -65,3 +66,9 @@ def test_async_squares_uses_apply_async(student, rng):
     check(calls(result, "ThreadPool.__init__") == 0,
           "async_squares uses a ThreadPool. Use multiprocessing.Pool so the work runs in processes.")
     require_clean_exit(result, "async_squares")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

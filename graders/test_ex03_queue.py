@@ -8,6 +8,7 @@ import pytest
 from mpgrade import check, fail, task
 from mpgrade.evidence import calls, require_clean_exit, worker_pids
 from mpgrade.feedback import short
+from mpgrade.guard import check_guard
 
 
 @pytest.mark.points(3)
@@ -43,7 +44,7 @@ def test_one_producer_and_the_consumers_do_the_work(student, rng):
     require_clean_exit(result, "process_all")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_large_results_do_not_deadlock(student):
     """large results (100 KB each) come back without a deadlock: drain the queue before join()"""
     items = list(range(8))
@@ -53,3 +54,9 @@ def test_large_results_do_not_deadlock(student):
     check(heads == sorted(str(i) for i in items) and all(len(str(r)) > 100_000 for r in got),
           f"process_all returned {len(got)} results for {len(items)} items of 100 KB each.")
     require_clean_exit(result, "process_all")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

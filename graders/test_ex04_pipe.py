@@ -6,9 +6,10 @@ import pytest
 from mpgrade import check
 from mpgrade.evidence import calls, require_clean_exit
 from mpgrade.feedback import short
+from mpgrade.guard import check_guard
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_squares_in_order(student, rng):
     """square_via_pipe returns the squares, in order"""
     numbers = [rng.randrange(-10_000, 10_000) for _ in range(rng.randrange(5, 12))]
@@ -38,3 +39,9 @@ def test_child_stops_on_none_and_ends_are_closed(student, rng):
     check(calls(result, "Connection.close") >= 1,
           "square_via_pipe never closes a Pipe end. Close the child's end in the parent after start(), "
           "and your own end when you are done.")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

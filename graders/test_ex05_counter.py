@@ -6,9 +6,10 @@ import pytest
 from mpgrade import check, fail
 from mpgrade.races import RaceRun, judge
 from mpgrade.evidence import calls, first_unlocked_place, require_clean_exit
+from mpgrade.guard import check_guard
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_increment_holds_the_lock_for_each_update(student, rng):
     """increment holds the counter's lock around each read-and-write of counter.value"""
     n = rng.randrange(50, 200)
@@ -47,3 +48,9 @@ def test_parallel_count_runs_processes(student, rng):
           f"parallel_count({processes}, 100) started {started} process(es); start one Process per "
           "n_processes, each running increment(counter, n_increments).")
     require_clean_exit(result, "parallel_count")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

@@ -9,6 +9,7 @@ from mpgrade import check, fail
 from mpgrade.races import RaceRun, judge
 from mpgrade.evidence import calls, first_unlocked_place, require_clean_exit
 from mpgrade.feedback import short
+from mpgrade.guard import check_guard
 
 
 @pytest.mark.points(3)
@@ -50,7 +51,7 @@ def test_bump_all_holds_the_lock_for_each_pass(student, rng):
              "can see a half-updated array. Take the lock once per pass and update every element inside it.")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_parallel_square_on_disjoint_slices(student, rng):
     """parallel_square squares every value, with one process per slice"""
     values = [rng.uniform(-100, 100) for _ in range(rng.randrange(10, 40))]
@@ -67,3 +68,9 @@ def test_parallel_square_on_disjoint_slices(student, rng):
     require_clean_exit(result, "parallel_square")
     judge([RaceRun(0, 0, result)], student.path,
           "Give each process its own slice of indices: no two processes may write the same element.")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

@@ -8,6 +8,7 @@ import pytest
 from mpgrade import check
 from mpgrade.races import RaceRun, judge
 from mpgrade.evidence import calls, require_clean_exit
+from mpgrade.guard import check_guard
 
 VOCABULARY = ["ant", "bee", "cat", "dog", "eel", "fox"]
 
@@ -20,7 +21,7 @@ def _expected(documents: list[str]) -> dict[str, int]:
     return dict(Counter(word for document in documents for word in document.split()))
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_word_counts_are_exact(student, rng):
     """word_counts counts every word of every document"""
     documents = _documents(rng, rng.randrange(4, 8), rng.randrange(5, 15))
@@ -56,3 +57,9 @@ def test_no_update_is_lost_under_contention(student, rng):
     judge(runs, student.path, "`counts[word] = counts.get(word, 0) + 1` is two separate calls to the manager; "
                               "another process can update the word in between. Hold a manager.Lock() (passed "
                               "to the workers) around both.")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

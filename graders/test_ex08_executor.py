@@ -7,6 +7,7 @@ from mpgrade import check, fail, task
 from mpgrade.evidence import calls, require_clean_exit
 from mpgrade.feedback import short
 from mpgrade_probe.plaindata import RemoteException
+from mpgrade.guard import check_guard
 
 
 @pytest.mark.points(4)
@@ -41,7 +42,7 @@ def test_uses_a_process_pool_executor(student):
     require_clean_exit(result, "completed_order")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_safe_results_returns_exceptions_as_values(student, rng):
     """safe_results returns each result, or the exception the worker raised, in input order"""
     items = [rng.randrange(-50, 50) for _ in range(rng.randrange(5, 9))]
@@ -53,3 +54,9 @@ def test_safe_results_returns_exceptions_as_values(student, rng):
           f"safe_results(double_or_fail, {items}) returned {short(got, 200)}; expected {short(expected, 200)} "
           "(the ValueError instance itself where a call raised, in input order). future.exception() gives the "
           "exception without raising it.")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

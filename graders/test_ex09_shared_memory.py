@@ -7,13 +7,14 @@ import pytest
 from mpgrade import check
 from mpgrade.evidence import calls, require_clean_exit
 from mpgrade.feedback import short
+from mpgrade.guard import check_guard
 
 
 def _array(rng, size: int) -> numpy.ndarray:
     return numpy.array([rng.uniform(-1000, 1000) for _ in range(size)], dtype=numpy.float64)
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_parallel_scale_is_correct(student, rng):
     """parallel_scale returns array * factor as a numpy array"""
     array, factor = _array(rng, rng.randrange(1_000, 5_000)), round(rng.uniform(-4, 4), 3)
@@ -46,3 +47,9 @@ def test_block_is_closed_and_unlinked(student, rng):
     check(calls(result, "SharedMemory.unlink") >= 1,
           "parallel_scale never calls unlink() on its SharedMemory block; call it once, after close(), "
           "in the process that created the block.")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    check_guard(student)

@@ -8,23 +8,15 @@ import pytest
 from mpgrade import check, fail
 from mpgrade.answers import count_primes_below
 from mpgrade.evidence import calls, require_clean_exit
+from mpgrade.guard import check_dynamic, check_static
 
 LINE = re.compile(r"^primes below (\d+): (\d+)$", re.MULTILINE)
 
 
 @pytest.mark.points(3)
-def test_importing_starts_no_work(student):
-    """importing the module only defines things: it starts no process or Pool"""
-    result = student.call("count_primes", 100)
-    check(result.value == 25, f"count_primes(100) returned {result.value}; it should be 25.")
-    started = {api: n for api in ("Process.start", "Pool.__init__", "ProcessPoolExecutor.submit")
-               if (n := result.import_api_calls.get(api, {}).get("from_student", 0))}
-    check(not started,
-          f"Importing ex10_guard.py starts work ({started}). Under spawn every worker imports the file "
-          "again and would start it again. Move the code into main() under `if __name__ == \"__main__\":`.")
-    check(not result.stdout.text.strip(),
-          f"Importing ex10_guard.py prints {result.stdout.text.strip()[:80]!r}: the demo runs on import. "
-          "Call main() only under `if __name__ == \"__main__\":`.")
+def test_top_level_only_defines_things(student):
+    """the module's top level only imports and defines things: nothing runs on import"""
+    check_static(student.path)
 
 
 @pytest.mark.points(3)
@@ -38,7 +30,7 @@ def test_parallel_counts_works_under_spawn(student, rng):
     require_clean_exit(result, "parallel_counts")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_runs_as_a_script(student):
     """`python ex10_guard.py` runs to the end under spawn and prints the right counts"""
     result = student.script(timeout=40)
@@ -52,3 +44,9 @@ def test_runs_as_a_script(student):
     if wrong:
         fail("`python ex10_guard.py` printed wrong counts: " + "; ".join(wrong))
     require_clean_exit(result, "the script")
+
+
+@pytest.mark.points(1)
+def test_main_guard(student):
+    """safe under spawn and forkserver: importing as a child does nothing, and the script runs to the end"""
+    check_dynamic(student)

@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--submission", default=str(KIT_ROOT / "exercises"),
                        help="folder with the exercise modules (default: %(default)s)")
     check.add_argument("--report", help="also write the report v1 JSON here")
-    check.add_argument("--start-method", choices=START_METHODS,
-                       help="start method for your code (default: spawn, as on macOS and Python 3.14)")
+    check.add_argument("--start-method", choices=START_METHODS + ("all",),
+                       help="start method for your code (default: spawn, as on macOS and Python 3.14); "
+                            "all: every check under fork, spawn and forkserver")
     check.add_argument("-n", "--workers", help="grade with this many pytest-xdist workers (e.g. 2, auto)")
     check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
     check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from . import machine, report
 from .outcomes import CheckFailed
-from .settings import SETTINGS, GradingSettings, SettingError, resolve
+from .settings import ALL_METHODS, SETTINGS, START_METHODS, GradingSettings, SettingError, resolve
 from .student import Student
 
 RECORD_KEY = "mpgrade"
@@ -126,6 +127,35 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
             "The grader itself failed while checking this; this is not a problem with your code. "
             "Run the check again, and tell your instructor if it keeps happening."))
     return record
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """With ``--start-method all``, run a grader check once per start method; it passes only if all pass."""
+    settings = pyfuncitem.config.stash[_SETTINGS]
+    exercise = exercise_of(pyfuncitem)
+    if settings.start_method != ALL_METHODS or exercise is None:
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    failures: dict[str, CheckFailed] = {}
+    for method in START_METHODS:
+        arguments = {name: pyfuncitem.funcargs[name] for name in names}
+        if "student" in arguments:
+            arguments["student"] = Student(replace(settings, start_method=method), exercise)
+        if "rng" in arguments:  # the same inputs under every start method
+            arguments["rng"] = random.Random(f"{settings.seed}:{pyfuncitem.nodeid}")
+        try:
+            pyfuncitem.obj(**arguments)
+        except CheckFailed as failure:
+            failures[method] = failure
+    if not failures:
+        return True
+    method, failure = next((m, failures[m]) for m in ("spawn", "forkserver", "fork") if m in failures)
+    if "fork" not in failures:
+        prefix = f"Works on Linux with fork, fails with {method}: "
+    else:
+        prefix = f"Fails with {', '.join(m for m in START_METHODS if m in failures)}: "
+    raise type(failure)(prefix + failure.feedback, score=min(f.score for f in failures.values()))
 
 
 @pytest.hookimpl(wrapper=True)

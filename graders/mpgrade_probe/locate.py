@@ -78,6 +78,15 @@ def student_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
     return local
 
 
+def module_level_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
+    """The top-level statement of the student's module that led to ``exc`` (for errors at import)."""
+    root = os.path.realpath(root)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.name == "<module>" and _in_submission(frame.filename, root):
+            return _where(frame.filename, frame.lineno or 0, None, root)
+    return None
+
+
 def describe(exc: BaseException, root: str) -> dict[str, Any]:
     """Plain-data description of an exception raised by student code."""
     try:

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from mpgrade_probe import drivers, plaindata, races, tasks
-from mpgrade_probe.locate import describe
+from mpgrade_probe.locate import describe, module_level_frame
 from mpgrade_probe.spies import Spies
 
 MAX_RESULT_BYTES = 8 * 1024 * 1024
@@ -130,8 +130,28 @@ def _live_children() -> list[dict[str, Any]]:
     return found
 
 
-def _run_script(path: str, spies: Spies) -> dict[str, Any]:
-    """Run the student's file as ``python FILE`` would (``__name__ == "__main__"``)."""
+class StartedAtImport(Exception):
+    """Student code started a process, pool or executor while being imported as ``__mp_main__``."""
+
+
+def _trap_process_creation() -> None:
+    """Make creating processes, pools and executors raise (as a spawned child's import would misbehave)."""
+    import concurrent.futures.process
+    import multiprocessing.pool
+    import multiprocessing.process
+
+    def trap(what: str):
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise StartedAtImport(f"{what} while the module was being imported")
+        return refuse
+
+    multiprocessing.process.BaseProcess.start = trap("a Process was started")  # type: ignore[method-assign]
+    multiprocessing.pool.Pool.__init__ = trap("a Pool was created")  # type: ignore[method-assign]
+    concurrent.futures.process.ProcessPoolExecutor.__init__ = trap("a ProcessPoolExecutor was created")  # type: ignore[method-assign]
+
+
+def _run_script(path: str, spies: Spies, run_name: str = "__main__") -> dict[str, Any]:
+    """Run the student's file as ``python FILE`` would (or import it as spawn's children do)."""
     import runpy
 
     sys.argv = [path]
@@ -140,16 +160,19 @@ def _run_script(path: str, spies: Spies) -> dict[str, Any]:
     exit_code: Any = 0
     outcome: dict[str, Any] = {"status": "returned"}
     try:
-        runpy.run_path(path, run_name="__main__")
+        runpy.run_path(path, run_name=run_name)
     except SystemExit as exc:
         exit_code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
     except BaseException as exc:
         outcome = {"status": "raised", "error": describe(exc, os.path.dirname(path))}
+        if isinstance(exc, StartedAtImport):
+            outcome["error"]["where"] = module_level_frame(exc, os.path.dirname(path)) or outcome["error"]["where"]
     spies.active = False
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     outcome.update(value={"exit_code": exit_code or 0}, seconds=time.perf_counter() - began,
                    api_calls=spies.snapshot(), live_children=_live_children(),
+                   child_failures=spies.child_failures,
                    shm_left=_blocks_left(spies.created_blocks))
     return outcome
 
@@ -169,8 +192,12 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
         races.install()
     channel.send({"event": "started", "pid": os.getpid()})
 
-    if request["target"]["kind"] == "script":
-        return _run_script(os.path.join(submission, request["module"] + ".py"), spies)
+    if request["target"]["kind"] in ("script", "mp_main_import"):
+        path = os.path.join(submission, request["module"] + ".py")
+        if request["target"]["kind"] == "mp_main_import":
+            _trap_process_creation()
+            return _run_script(path, spies, run_name="__mp_main__")
+        return _run_script(path, spies)
 
     began = time.perf_counter()
     spies.active = True
@@ -220,6 +247,7 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     outcome["self_cpu_s"] = time.process_time() - cpu_began
     outcome["children_cpu_s"] = _children_cpu() - children_began
     outcome["api_calls"] = spies.snapshot()
+    outcome["child_failures"] = spies.child_failures
     outcome["import_api_calls"] = import_calls
     races.flush()
     outcome["evidence"] = _evidence(request["evidence_dir"])

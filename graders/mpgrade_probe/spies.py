@@ -50,6 +50,8 @@ class Spies:
         self.active = False
         self.created_blocks: list[str] = []
         """Names of SharedMemory blocks created in this process while watching."""
+        self.child_failures: list[dict[str, Any]] = []
+        """Processes the student joined that had exited with a non-zero code."""
 
     def _from_student(self) -> bool:
         frame = sys._getframe(2)
@@ -73,6 +75,10 @@ class Spies:
                 except (ValueError, OSError):
                     pass
             result = original(*args, **kwargs)
+            if spies.active and key == "Process.join" and args:
+                code = getattr(args[0], "exitcode", None)
+                if code and len(spies.child_failures) < 100 and spies._from_student():
+                    spies.child_failures.append({"exitcode": code, "name": getattr(args[0], "name", "?")})
             if spies.active and key == "SharedMemory.__init__" and args:
                 block = args[0]
                 if getattr(block, "_name", None) and (kwargs.get("create") or (len(args) > 2 and args[2])):

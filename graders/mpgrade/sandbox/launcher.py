@@ -96,6 +96,8 @@ class CallResult:
     """multiprocessing APIs called during the call: {"Pool.map": {"calls": n, "from_student": m}}."""
     import_api_calls: dict = field(default_factory=dict)
     """The same, while the module was being imported."""
+    child_failures: list = field(default_factory=list)
+    """Child processes the student joined that had exited with a non-zero code."""
     races: list = field(default_factory=list)
     """Per-process facts on shared-object use (see mpgrade_probe.races), when asked for."""
     shm_left: list = field(default_factory=list)
@@ -292,6 +294,7 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         result.shm_left = list(final.get("shm_left") or [])
         result.evidence = [e for e in final.get("evidence") or [] if isinstance(e, dict)]
         result.races = [e for e in final.get("races") or [] if isinstance(e, dict)]
+        result.child_failures = [e for e in final.get("child_failures") or [] if isinstance(e, dict)]
         result.live_children = list(final.get("live_children") or [])
         if result.status == "returned":
             try:

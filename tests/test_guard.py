@@ -1,0 +1,133 @@
+"""The __main__ guard checks and the start-method matrix."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SUBMISSIONS
+from mpgrade.guard import _script_problem, check_dynamic, check_static, static_findings
+from mpgrade.outcomes import CheckFailed
+from mpgrade.settings import GradingSettings
+from mpgrade.student import Student
+
+GUARD = SUBMISSIONS / "guard"
+
+
+def student(variant: str, start_method: str = "spawn") -> Student:
+    return Student(GradingSettings((GUARD / variant).resolve(), start_method, 1.0, 0, None), "demo")
+
+
+STATIC = {
+    "no_guard_process": [(8, True), (9, True), (10, False)],
+    "no_guard_pool": [(8, True)],
+    "no_guard_executor": [(8, True)],
+    "guard_plus_main_call": [(13, True)],
+    "lambda_to_pool": [],
+    "local_function_to_process": [],
+    "correct": [],
+}
+
+
+@pytest.mark.parametrize("variant", sorted(STATIC))
+def test_static_check_reports_each_top_level_statement_that_runs(variant):
+    found = [(f.line, f.starts_work) for f in static_findings(GUARD / variant / "demo.py")]
+    assert found == STATIC[variant]
+    if found:
+        with pytest.raises(CheckFailed, match=rf"demo.py:{found[0][0]}: .*\nThis line .* when the module is imported"):
+            check_static(GUARD / variant / "demo.py")
+    else:
+        check_static(GUARD / variant / "demo.py")
+
+
+DYNAMIC = {
+    # variant: words the dynamic feedback must contain
+    "no_guard_process": ["as __mp_main__", "demo.py:9: process.start()"],
+    "no_guard_pool": ["as __mp_main__", "demo.py:8: with multiprocessing.Pool(2) as pool:"],
+    "no_guard_executor": ["as __mp_main__", "demo.py:8: with ProcessPoolExecutor(2) as executor:"],
+    "guard_plus_main_call": ["as __mp_main__", "demo.py:13: main()"],
+    "lambda_to_pool": ["Can't pickle", "no lambda", "demo.py:6"],
+    "local_function_to_process": ["Can't pickle", "defined at the top level", "demo.py:9: process.start()"],
+}
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("variant", sorted(DYNAMIC) + ["correct"])
+def test_dynamic_check(variant, start_method, leftovers):
+    if variant == "correct":
+        check_dynamic(student(variant, start_method), timeout=20)
+    else:
+        with pytest.raises(CheckFailed) as failure:
+            check_dynamic(student(variant, start_method), timeout=20)
+        for words in DYNAMIC[variant]:
+            assert words in failure.value.feedback, failure.value.feedback
+    assert leftovers() == []
+
+
+SCRIPT = {
+    "no_guard_process": "bootstrapping phase",
+    "no_guard_executor": "bootstrapping phase",
+    "lambda_to_pool": "no lambda",
+    "local_function_to_process": "defined at the top level",
+}
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("variant", sorted(SCRIPT))
+def test_running_as_a_script_fails_under_spawn_and_forkserver(variant, start_method, leftovers):
+    assert SCRIPT[variant] in _script_problem(student(variant), start_method, timeout=20)
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("variant", ["local_function_to_process", "lambda_to_pool"])
+def test_fork_hides_what_spawn_reveals(variant):
+    problem = _script_problem(student(variant), "fork", timeout=20)
+    if variant == "local_function_to_process":
+        assert problem == ""  # a local target works under fork: only spawn shows the bug
+    else:
+        assert "Can't pickle" in problem  # a Pool pickles its tasks under every start method
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_a_pool_that_restarts_forever_is_stopped_at_its_limit(start_method, leftovers):
+    began = time.monotonic()
+    problem = _script_problem(student("no_guard_pool"), start_method, timeout=4)
+    elapsed = time.monotonic() - began
+    assert "did not finish within 4 s" in problem
+    assert elapsed < 4 + 3, elapsed
+    assert leftovers() == []
+
+
+def test_start_method_all_says_what_works_where(pytester):
+    """A check that passes under fork and fails under spawn says exactly that."""
+    submission = pytester.path / "submission"
+    submission.mkdir()
+    (submission / "ex01_local.py").write_text(
+        "import multiprocessing\n\n"
+        "def run():\n"
+        "    def work():\n"
+        "        pass\n"
+        "    p = multiprocessing.Process(target=work)\n"
+        "    p.start()\n"
+        "    p.join()\n"
+        "    return p.exitcode\n")
+    pytester.makepyfile(test_ex01_local="""
+        import pytest
+        from mpgrade import check
+
+        @pytest.mark.points(2)
+        def test_runs(student):
+            check(student.call("run").value == 0, "the child failed")
+    """)
+    result = pytester.runpytest_subprocess("--submission", str(submission), "--start-method", "all",
+                                           "--mpgrade-report", "report.json")
+    result.assert_outcomes(failed=1)
+    report = json.loads((pytester.path / "report.json").read_text())
+    check = report["exercises"]["ex01_local"]["checks"][0]
+    assert check["feedback"].startswith("Works on Linux with fork, fails with spawn: ")
+    assert "Can't pickle" in check["feedback"]
+    assert report["environment"]["start_method"] == "all"
+    passing = pytester.runpytest_subprocess("--submission", str(submission), "--start-method", "fork")
+    passing.assert_outcomes(passed=1)
