@@ -8,9 +8,11 @@ from mpgrade.answers import count_primes_below
 from mpgrade.evidence import calls, require_clean_exit, require_work_in_children, worker_pids
 from mpgrade.feedback import short
 from mpgrade.guard import check_guard
+from mpgrade.machine import usable_cpus
+from mpgrade.speedup import check_speedup
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_parallel_map_keeps_input_order(student, rng):
     """parallel_map returns func(item) for every item, in input order"""
     items = [rng.randrange(-1000, 1000) for _ in range(rng.randrange(8, 15))]
@@ -51,7 +53,7 @@ def test_primes_in_ranges_counts_in_worker_processes(student, rng):
     require_clean_exit(result, "primes_in_ranges")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_async_squares_uses_apply_async(student, rng):
     """async_squares submits every number with apply_async and collects the results in order"""
     numbers = [rng.randrange(-500, 500) for _ in range(rng.randrange(5, 10))]
@@ -72,3 +74,13 @@ def test_async_squares_uses_apply_async(student, rng):
 def test_main_guard(student):
     """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
     check_guard(student)
+
+
+@pytest.mark.points(2)
+def test_primes_in_ranges_speedup(student, rng, check_details, grading_settings):
+    """primes_in_ranges is faster than counting one range after another, as fast as this machine allows"""
+    processes = max(2, usable_cpus())
+    limits = [rng.randrange(120_000, 180_000) for _ in range(4 * processes)]
+    expected = [count_primes_below(limit) for limit in limits]
+    check_speedup(student, check_details, grading_settings.speedup_policy, "primes_in_ranges",
+                  (limits, processes), "count_primes", limits, processes, expected)

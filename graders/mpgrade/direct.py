@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from .outcomes import CheckFailed
 from .settings import GRADERS_DIR, GradingSettings
 from .student import Student
@@ -22,10 +24,12 @@ class CheckOutcome:
     """How one check ended."""
 
     status: str
-    """passed or failed."""
-    score: float
+    """passed, failed or skipped."""
+    fraction: float
+    """Share of the check's points earned (1 when passed; a partial failure's share)."""
     feedback: str
     seconds: float
+    details: dict
 
 
 def load_grader(exercise: str):
@@ -43,12 +47,15 @@ def run_check(exercise: str, check: str, submission: Path, start_method: str = "
     """Run ``check`` (a test function name) of ``exercise``'s grader against ``submission``."""
     function = getattr(load_grader(exercise), check)
     settings = GradingSettings(Path(submission).resolve(), start_method, timeout_factor, seed, None)
+    details: dict = {}
     fixtures = {"student": Student(settings, exercise), "rng": random.Random(f"{seed}:{check}"),
-                "grading_settings": settings}
+                "grading_settings": settings, "check_details": details}
     arguments = {name: fixtures[name] for name in inspect.signature(function).parameters}
     began = time.perf_counter()
     try:
         function(**arguments)
     except CheckFailed as failure:
-        return CheckOutcome("failed", failure.score, failure.feedback, time.perf_counter() - began)
-    return CheckOutcome("passed", 1.0, "", time.perf_counter() - began)
+        return CheckOutcome("failed", failure.fraction or 0.0, failure.feedback, time.perf_counter() - began, details)
+    except pytest.skip.Exception as skipped:
+        return CheckOutcome("skipped", 0.0, str(skipped), time.perf_counter() - began, details)
+    return CheckOutcome("passed", 1.0, details.get("note", ""), time.perf_counter() - began, details)

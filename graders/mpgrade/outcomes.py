@@ -12,10 +12,12 @@ class CheckFailed(Exception):
 
     status = "failed"
 
-    def __init__(self, feedback: str, score: float = 0.0) -> None:
+    def __init__(self, feedback: str, score: float = 0.0, fraction: float | None = None) -> None:
         super().__init__(feedback)
         self.feedback = feedback
         self.score = score
+        self.fraction = fraction
+        """When set, the share of the check's points to award (the plugin knows the points)."""
 
 
 class GradingError(CheckFailed):

@@ -26,6 +26,7 @@ from .student import Student
 RECORD_KEY = "mpgrade"
 DEFAULT_POINTS = 1.0
 _SETTINGS = pytest.StashKey[GradingSettings]()
+_DETAILS = pytest.StashKey[dict]()
 _GRADER_FILE = re.compile(r"test_(ex\d+\w*)\.py$")
 
 
@@ -52,8 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = workerinput["mpgrade_seed"]
     elif seed is None:
         seed = random.SystemRandom().randrange(2**31)
-    config.stash[_SETTINGS] = GradingSettings(settings.submission, settings.start_method,
-                                              settings.timeout_factor, seed, settings.report)
+    config.stash[_SETTINGS] = replace(settings, seed=seed)
     if workerinput is None:
         config.pluginmanager.register(_Collector(config), "mpgrade-collector")
     if settings.report is not None and workerinput is None:
@@ -119,13 +119,19 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
         record.update(status="passed", score=points)
     elif excinfo is not None and isinstance(excinfo.value, CheckFailed):
         failure = excinfo.value
-        record.update(status=failure.status, feedback=failure.feedback,
-                      score=max(0.0, min(points, float(failure.score))))
+        score = points * failure.fraction if failure.fraction is not None else float(failure.score)
+        record.update(status=failure.status, feedback=failure.feedback, score=max(0.0, min(points, score)))
         report.longrepr = failure.feedback  # the student sees the feedback, not the grader's traceback
     else:
         record.update(status="error", feedback=(
             "The grader itself failed while checking this; this is not a problem with your code. "
             "Run the check again, and tell your instructor if it keeps happening."))
+    details = dict(item.stash.get(_DETAILS, {}))
+    note = details.pop("note", "")
+    if note and record["status"] == "passed":
+        record["feedback"] = note
+    if details:
+        record["details"] = details
     return record
 
 
@@ -183,8 +189,8 @@ def environment(config: pytest.Config) -> dict[str, Any]:
     """The ``environment`` section of report v1 for this session."""
     settings = config.stash[_SETTINGS]
     env = machine.environment()
-    env.update(start_method=settings.start_method, seed=settings.seed,
-               timeout_factor=settings.timeout_factor, mpgrade=_version())
+    env.update(start_method=settings.start_method, seed=settings.seed, timeout_factor=settings.timeout_factor,
+               speedup_policy=settings.speedup_policy, mpgrade=_version())
     return env
 
 
@@ -255,6 +261,14 @@ def student(request: pytest.FixtureRequest) -> Student:
         raise pytest.UsageError(f"{request.node.nodeid}: the student fixture needs an exercise "
                                 "(name the module test_exNN_name.py or mark it with pytest.mark.exercise)")
     return Student(request.config.stash[_SETTINGS], exercise)
+
+
+@pytest.fixture
+def check_details(request: pytest.FixtureRequest) -> dict:
+    """Figures a check wants in its report entry (``details``); a ``note`` becomes a passed check's feedback."""
+    details: dict = {}
+    request.node.stash[_DETAILS] = details
+    return details
 
 
 @pytest.fixture

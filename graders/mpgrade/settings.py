@@ -41,6 +41,12 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _speedup_policy(text: str) -> str:
+    if text not in ("structural", "skip", "fail"):
+        raise ValueError("choose one of structural, skip, fail")
+    return text
+
+
 def _seed(text: str) -> int:
     return int(text)
 
@@ -70,6 +76,10 @@ SETTINGS = (
     Setting("seed", "--mpgrade-seed", "MPGRADE_SEED",
             "seed for the random inputs of every check (default: a new one each run, reported)",
             _seed, lambda: None),
+    Setting("speedup_policy", "--speedup-policy", "MPGRADE_SPEEDUP_POLICY",
+            "when this machine cannot show a speedup: structural (grade the evidence of parallel work; default), "
+            "skip (leave the check out of the score) or fail",
+            _speedup_policy, lambda: "structural"),
     Setting("report", "--mpgrade-report", "MPGRADE_REPORT",
             "write the mpgrade report v1 (JSON) to this path",
             lambda text: Path(text).expanduser().resolve(), lambda: None),
@@ -85,6 +95,7 @@ class GradingSettings:
     timeout_factor: float
     seed: int | None
     report: Path | None
+    speedup_policy: str = "structural"
 
 
 def resolve(from_option: Callable[[str], Any], from_ini: Callable[[str], Any],

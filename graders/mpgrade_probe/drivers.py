@@ -16,7 +16,8 @@ import time
 from types import ModuleType
 from typing import Any
 
-__all__ = ["process_subclass_with_queue", "value_discipline", "array_discipline"]
+__all__ = ["process_subclass_with_queue", "value_discipline", "array_discipline", "serial_map",
+           "engine_pool_map"]
 
 
 class MissingName(Exception):
@@ -225,3 +226,20 @@ def array_discipline(module: ModuleType, function: str, values: list, times: int
     shared = SpyArray(typecode, values)
     target(shared, times)
     return {"values": list(shared.get_obj()), **shared._recorder.summary()}
+
+
+def serial_map(module: ModuleType, function: str, items: list) -> dict[str, Any]:
+    """Time ``[function(x) for x in items]`` in this process: the speedup baseline."""
+    target = require(module, function, "function")
+    began, cpu = time.perf_counter(), time.process_time()
+    values = [target(item) for item in items]
+    return {"seconds": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "values": values}
+
+
+def engine_pool_map(module: ModuleType, function: str, items: list, processes: int) -> dict[str, Any]:
+    """Time a known-good Pool over the same work: what this machine can deliver right now."""
+    target = require(module, function, "function")
+    began = time.perf_counter()
+    with multiprocessing.Pool(processes) as pool:
+        values = pool.map(target, items, chunksize=1)
+    return {"seconds": time.perf_counter() - began, "values": values}

@@ -34,6 +34,7 @@ from typing import Any
 from mpgrade_probe import plaindata
 from mpgrade_probe.runner import BOOT
 
+from .. import cpulock
 from .capture import CapturedOutput, read_capped
 
 MAX_PIPE_BYTES = 16 * 1024 * 1024
@@ -160,10 +161,14 @@ def _kill_session(proc: subprocess.Popen) -> None:
 
 
 def run_call(request: CallRequest) -> CallResult:
-    """Run ``request`` in a fresh sandbox; return once nothing of it is left running."""
+    """Run ``request`` in a fresh sandbox; return once nothing of it is left running.
+
+    Holds the machine-wide CPU lock shared, so no speedup measurement runs meanwhile.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="mpgrade-call-"))
     try:
-        return _run_in(workdir, request)
+        with cpulock.shared():
+            return _run_in(workdir, request)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
