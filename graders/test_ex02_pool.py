@@ -80,7 +80,7 @@ def test_main_guard(student):
 def test_primes_in_ranges_speedup(student, rng, check_details, grading_settings):
     """primes_in_ranges is faster than counting one range after another, as fast as this machine allows"""
     processes = max(2, usable_cpus())
-    limits = [rng.randrange(120_000, 180_000) for _ in range(4 * processes)]
+    limits = [rng.randrange(180_000, 240_000) for _ in range(4 * processes)]
     expected = [count_primes_below(limit) for limit in limits]
     check_speedup(student, check_details, grading_settings.speedup_policy, "primes_in_ranges",
                   (limits, processes), "count_primes", limits, processes, expected)

@@ -64,10 +64,12 @@ KNOWN_MISTAKES = {
         "test_parallel_map_uses_pool_worker_processes": ["ThreadPool"],
         "test_primes_in_ranges_counts_in_worker_processes": ["ran in the calling process (or in threads)"],
         "test_async_squares_uses_apply_async": ["ThreadPool"],
+        "test_primes_in_ranges_speedup": ["s of CPU for work that takes"],
     },
     "ex02_serial_map": {
         "test_parallel_map_uses_pool_worker_processes": ["ran in 0 worker process(es)"],
         "test_primes_in_ranges_counts_in_worker_processes": ["in child processes"],
+        "test_primes_in_ranges_speedup": ["s of CPU for work that takes"],
     },
     "ex03_join_before_drain": {
         "test_large_results_do_not_deadlock": ["did not finish within 7.5 s", "never drained before join"],

@@ -77,6 +77,8 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     """
     __tracebackhide__ = True
     budget = machine.cpu_budget()
+    if budget.usable < 2:
+        rounds = 1  # nothing to measure: one round gathers the structural evidence and the figures
     serial, engine, mine, serial_cpu, child_cpu, started = [], [], [], [], [], []
     with cpulock.exclusive():
         student.drive("engine_pool_map", work, items[:processes], processes, timeout=timeout,

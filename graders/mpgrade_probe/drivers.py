@@ -145,12 +145,12 @@ class _Recorder:
                 "first_unlocked": self.first_unlocked}
 
 
-class SpyValue:
-    """Stands in for ``multiprocessing.Value`` in one process, recording each read and write."""
+class _SpyShared:
+    """The lock side of the recording stand-ins: get_lock, acquire, release, get_obj."""
 
-    def __init__(self, typecode: str, initial: Any) -> None:
-        self._shared = multiprocessing.Value(typecode, initial)
-        self._lock = SpyLock(self._shared.get_lock())
+    def __init__(self, shared: Any) -> None:
+        self._shared = shared
+        self._lock = SpyLock(shared.get_lock())
         self._recorder = _Recorder(self._lock)
 
     def get_lock(self) -> SpyLock:
@@ -164,6 +164,13 @@ class SpyValue:
 
     def get_obj(self) -> Any:
         return self._shared.get_obj()
+
+
+class SpyValue(_SpyShared):
+    """Stands in for ``multiprocessing.Value`` in one process, recording each read and write."""
+
+    def __init__(self, typecode: str, initial: Any) -> None:
+        super().__init__(multiprocessing.Value(typecode, initial))
 
     @property
     def value(self) -> Any:
@@ -176,25 +183,11 @@ class SpyValue:
         self._shared.get_obj().value = new
 
 
-class SpyArray:
+class SpyArray(_SpyShared):
     """Stands in for ``multiprocessing.Array`` in one process, recording each element read and write."""
 
     def __init__(self, typecode: str, values: list) -> None:
-        self._shared = multiprocessing.Array(typecode, values)
-        self._lock = SpyLock(self._shared.get_lock())
-        self._recorder = _Recorder(self._lock)
-
-    def get_lock(self) -> SpyLock:
-        return self._lock
-
-    def acquire(self, *args: Any, **kwargs: Any) -> bool:
-        return self._lock.acquire(*args, **kwargs)
-
-    def release(self) -> None:
-        self._lock.release()
-
-    def get_obj(self) -> Any:
-        return self._shared.get_obj()
+        super().__init__(multiprocessing.Array(typecode, values))
 
     def __len__(self) -> int:
         return len(self._shared.get_obj())
