@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,10 +56,11 @@ def pytest_command(files: list[Path], submission: Path, report_path: Path,
 
 def grade(submission: Path, exercises: list[str], report_path: Path | None = None,
           start_method: str | None = None, workers: str | None = None, pytest_args: list[str] = (),
-          verbose: bool = False) -> dict:
+          verbose: bool = False, timeout_s: float | None = None) -> dict:
     """Grade ``submission`` with the official graders in a pytest child process; return report v1.
 
-    Raises RuntimeError with pytest's output when no report was produced.
+    Raises RuntimeError with pytest's output when no report was produced, and
+    TimeoutError when grading took longer than ``timeout_s`` (it is then killed).
     """
     files = grader_files(exercises)
     with tempfile.TemporaryDirectory(prefix="mpgrade-check-") as scratch:
@@ -67,8 +69,14 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
         command = pytest_command(files, submission, target, start_method, workers, list(pytest_args))
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
         with open(log_path, "wb") as log:
-            completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, cwd=KIT_ROOT, env=env)
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       cwd=KIT_ROOT, env=env, start_new_session=True)
+            try:
+                returncode = process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # its sandboxes' supervisors follow (parent-death signal)
+                process.wait()
+                raise TimeoutError(f"grading took longer than {timeout_s:g} s") from None
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         if verbose:
             print(log_text)
@@ -76,7 +84,7 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
             return report.load(target)
         except (OSError, ValueError):
             raise RuntimeError(f"{log_text[-4000:]}\ngrading did not produce a report "
-                               f"(pytest exit code {completed.returncode})") from None
+                               f"(pytest exit code {returncode})") from None
 
 
 def _submission(path: str) -> Path | None:
@@ -122,6 +130,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if full and stubs["score"] == 0 else EXIT_FAILED
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .batch import Shard, grade_class, summary_text
+
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+        summary = grade_class(Path(args.submissions), Path(args.out), workers=args.workers,
+                              only=[s for s in (args.only or "").split(",") if s], force=args.force, shard=shard,
+                              exercises=[e for e in (args.exercises or "").split(",") if e],
+                              budget_s=args.budget)
+    except (ValueError, OSError) as problem:
+        print(f"mpgrade grade: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary_text(summary))
+    print(f"gradebook: {Path(args.out) / 'gradebook.csv'}")
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .batch import summary_text, write_gradebook
+
+    try:
+        summary = write_gradebook([Path(p) for p in args.results], Path(args.out))
+    except (ValueError, OSError) as problem:
+        print(f"mpgrade merge: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary_text(summary))
+    print(f"gradebook: {Path(args.out) / 'gradebook.csv'}")
+    return EXIT_OK
+
+
 def cmd_stubs(args: argparse.Namespace) -> int:
     try:
         stale = generate(Path(args.solutions), Path(args.out), check_only=args.check)
@@ -159,6 +197,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("exercises", nargs="*", help="exercises to grade (default: all)")
     demo.add_argument("--start-method", choices=START_METHODS)
     demo.set_defaults(run=cmd_demo)
+
+    grade_ = verbs.add_parser("grade", help="grade a whole class: one folder or zip per student")
+    grade_.add_argument("submissions", help="folder with one sub-folder or .zip per student")
+    grade_.add_argument("--out", required=True, help="results folder (gradebook.csv, summary.json, students/)")
+    grade_.add_argument("--workers", type=int, help="students graded at once (default: usable CPUs)")
+    grade_.add_argument("--only", help="regrade just these students, e.g. alice,bob")
+    grade_.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
+    grade_.add_argument("--shard", help="grade the I-th of N deterministic slices of the class, e.g. 2/4")
+    grade_.add_argument("--exercises", help="grade only these exercises, e.g. ex01,ex05 (default: all)")
+    grade_.add_argument("--budget", type=float, default=900.0,
+                        help="seconds one student's grading may take before it is stopped (default: %(default)s)")
+    grade_.set_defaults(run=cmd_grade)
+
+    merge = verbs.add_parser("merge", help="combine results folders (shards) into one gradebook")
+    merge.add_argument("results", nargs="+", help="results folders written by mpgrade grade")
+    merge.add_argument("--out", required=True)
+    merge.set_defaults(run=cmd_merge)
 
     stubs = verbs.add_parser("stubs", help="generate student stubs from solutions with solution markers")
     stubs.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))

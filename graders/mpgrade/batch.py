@@ -1,0 +1,232 @@
+"""Grade a whole class: parallel, isolated, resumable, shardable (trusted side).
+
+    mpgrade grade SUBMISSIONS_DIR --out RESULTS_DIR [--workers N] [--only a,b] [--force] [--shard I/N]
+    mpgrade merge RESULTS_DIR... --out MERGED_DIR
+
+Each student is graded by the kit's own graders in a pytest child process of
+its own (``cli.grade``), with a time budget; a hang, crash or garbage output
+ends as that student's ``error`` row, never anyone else's. Results go to
+``RESULTS_DIR/students/<id>/`` (report.json, feedback.md, status.json), each
+written atomically, status last, so an interrupted run loses nothing already
+graded and a re-run skips students whose files are unchanged. The gradebook
+(``gradebook.csv``), ``summary.json`` and the class report (``report.html``)
+are rebuilt from those folders, which
+is also all that ``merge`` does with several shards' folders.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import report
+from .intake import Student, fingerprint, prepare
+from .machine import usable_cpus
+
+STUDENT_BUDGET_S = 900.0
+"""Wall-clock budget for grading one student (all exercises)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A deterministic slice of the class: the ``index``-th of ``count`` (1-based)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise ValueError(f"--shard wants I/N, like 2/4; got {text!r}") from None
+        if not 1 <= index <= count:
+            raise ValueError(f"--shard {text}: I must be between 1 and N")
+        return cls(index, count)
+
+    def pick(self, students: list[Student]) -> list[Student]:
+        ordered = sorted(students, key=lambda s: s.id)
+        return ordered[self.index - 1::self.count]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def feedback_markdown(student_id: str, graded: dict[str, Any]) -> str:
+    """A student's feedback file: points per exercise, and every check that did not pass."""
+    lines = [f"# Feedback for {student_id}", "", f"**Total: {graded['score']:g} / {graded['max_score']:g}**", "",
+             "| exercise | points |", "|---|---|"]
+    lines += [f"| {name} | {e['score']:g} / {e['max_score']:g} |" for name, e in graded["exercises"].items()]
+    for name, exercise in graded["exercises"].items():
+        failing = [c for c in exercise["checks"] if c["status"] != "passed"]
+        if not failing:
+            continue
+        lines += ["", f"## {name}"]
+        for check in failing:
+            lines += ["", f"### {check['status'].upper()} {check['score']:g}/{check['max_score']:g}: {check['name']}",
+                      "", "```", check["feedback"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def grade_one(student: Student, results: Path, force: bool, budget_s: float,
+              exercises: list[str] | None = None) -> dict[str, Any]:
+    """Grade one student into ``results/students/<id>/``; return its status record."""
+    from .cli import grade  # the same grading `mpgrade check` does
+
+    folder = results / "students" / student.id
+    status: dict[str, Any] = {"id": student.id, "source": str(student.source), "flags": student.flags}
+    if student.problem:
+        status.update(status="error", reason=student.problem)
+        _write_json(folder / "status.json", status)
+        return status
+    digest = fingerprint(student.exercises)
+    previous = folder / "status.json"
+    if not force and previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        if old.get("hash") == digest and old.get("status") == "graded":
+            old["skipped"] = True
+            return old
+    began = time.monotonic()
+    try:
+        graded = grade(student.exercises, list(exercises or []), folder / "report.json", timeout_s=budget_s)
+    except TimeoutError:
+        status.update(status="error", reason=f"grading did not finish within {budget_s:g} s")
+    except RuntimeError as problem:
+        status.update(status="error", reason=str(problem).strip().splitlines()[-1][:300])
+    else:
+        (folder / "feedback.md").write_text(feedback_markdown(student.id, graded), encoding="utf-8")
+        status.update(status="graded", score=graded["score"], max_score=graded["max_score"])
+    status.update(hash=digest, seconds=round(time.monotonic() - began, 1))
+    _write_json(previous, status)
+    return status
+
+
+class Progress:
+    """``[done/total] id points  ETA`` lines on stderr."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.began = total, 0, time.monotonic()
+
+    def advance(self, status: dict[str, Any]) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.began
+        eta = elapsed / self.done * (self.total - self.done)
+        what = (f"{status.get('score', 0):g}/{status.get('max_score', 0):g}" if status.get("status") == "graded"
+                else f"error: {status.get('reason', '')[:60]}")
+        note = " (unchanged, kept)" if status.get("skipped") else ""
+        print(f"[{self.done}/{self.total}] {status['id']}: {what}{note}   ETA {eta:.0f} s", file=sys.stderr, flush=True)
+
+
+def grade_class(submissions: Path, results: Path, workers: int | None = None, only: list[str] | None = None,
+                force: bool = False, shard: Shard | None = None, budget_s: float = STUDENT_BUDGET_S,
+                exercises: list[str] | None = None) -> dict[str, Any]:
+    """Grade every (selected) student in ``submissions`` into ``results``; return the summary."""
+    results.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mpgrade-class-") as workspace:
+        students = prepare(submissions, Path(workspace))
+        if shard is not None:
+            students = shard.pick(students)
+        if only:
+            wanted = set(only)
+            unknown = wanted - {s.id for s in students}
+            if unknown:
+                raise ValueError(f"no submission for {', '.join(sorted(unknown))}")
+            students = [s for s in students if s.id in wanted]
+            force = True  # asked for by name: regrade
+        progress = Progress(len(students))
+        with ThreadPoolExecutor(max_workers=workers or usable_cpus()) as pool:
+            futures = [pool.submit(grade_one, student, results, force, budget_s, exercises) for student in students]
+            for future in as_completed(futures):
+                progress.advance(future.result())
+    return write_gradebook([results], results)
+
+
+def _rows(result_dirs: list[Path]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for results in result_dirs:
+        for status_file in sorted((results / "students").glob("*/status.json")):
+            status = json.loads(status_file.read_text(encoding="utf-8"))
+            if status["id"] in rows:
+                raise ValueError(f"student {status['id']} appears in more than one results folder")
+            graded = None
+            if status.get("status") == "graded":
+                try:
+                    graded = report.load(status_file.parent / "report.json")
+                except (OSError, ValueError):
+                    status.update(status="error", reason="report missing or unreadable")
+            rows[status["id"]] = {"status": status, "report": graded, "folder": status_file.parent}
+    return [rows[key] for key in sorted(rows)]
+
+
+def write_gradebook(result_dirs: list[Path], out: Path) -> dict[str, Any]:
+    """Write ``gradebook.csv`` and ``summary.json`` into ``out`` from the student folders; return the summary."""
+    rows = _rows(result_dirs)
+    exercises = sorted({name for row in rows if row["report"] for name in row["report"]["exercises"]})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "total", "max_score", *exercises, "status", "flags"])
+    totals, passes, failed_checks = [], Counter(), Counter()
+    for row in rows:
+        status, graded = row["status"], row["report"]
+        flags = ";".join(status.get("flags") or [])
+        if graded is None:
+            writer.writerow([status["id"], "", "", *[""] * len(exercises), "error", flags or status.get("reason", "")])
+            continue
+        scores = [graded["exercises"].get(name, {}).get("score", "") for name in exercises]
+        writer.writerow([status["id"], graded["score"], graded["max_score"], *scores, "graded", flags])
+        totals.append(graded["score"])
+        for name, exercise in graded["exercises"].items():
+            passes[name] += exercise["score"] == exercise["max_score"]
+            failed_checks.update(f"{name}: {c['name']}" for c in exercise["checks"] if c["status"] in ("failed", "error"))
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".gradebook.csv.tmp"
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    tmp.replace(out / "gradebook.csv")
+    graded_count = len(totals)
+    summary = {
+        "students": len(rows), "graded": graded_count, "errors": len(rows) - graded_count,
+        "mean": round(statistics.mean(totals), 2) if totals else None,
+        "median": statistics.median(totals) if totals else None,
+        "pass_rates": {name: round(passes[name] / graded_count, 3) if graded_count else None for name in exercises},
+        "most_failed_checks": [{"check": name, "students": n} for name, n in failed_checks.most_common(10)],
+    }
+    _write_json(out / "summary.json", summary)
+    from .classreport import render
+
+    for row in rows:
+        row["feedback_link"] = f"students/{row['folder'].name}/feedback.md"
+    tmp = out / ".report.html.tmp"
+    tmp.write_text(render(rows, summary), encoding="utf-8")
+    tmp.replace(out / "report.html")
+    if out not in result_dirs:  # a merge: bring the student folders along
+        for row in rows:
+            target = out / "students" / row["folder"].name
+            if target.resolve() != row["folder"].resolve():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(row["folder"], target)
+    return summary
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """The printed summary of a graded class."""
+    lines = [f"{summary['students']} students: {summary['graded']} graded, {summary['errors']} errors; "
+             f"mean {summary['mean']}, median {summary['median']}"]
+    lines += [f"  {name}: {rate:.0%} full marks" for name, rate in summary["pass_rates"].items() if rate is not None]
+    if summary["most_failed_checks"]:
+        lines.append("most failed checks:")
+        lines += [f"  {item['students']:>3}  {item['check']}" for item in summary["most_failed_checks"][:5]]
+    return "\n".join(lines)

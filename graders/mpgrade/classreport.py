@@ -1,0 +1,75 @@
+"""The class report: one self-contained HTML file (trusted side; a pure function of the gradebook data).
+
+Distribution of totals (an inline SVG histogram), per-exercise full-marks
+rates, speedup figures per student, links to each student's feedback. No
+scripts, no external files: it opens from a results folder or an e-mail.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:70rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
+th{background:#f2f2f2}td.id,th.id{text-align:left}.error{color:#a00}.bar{fill:#3b6ea5}
+.rate{display:inline-block;height:.8rem;background:#3b6ea5;vertical-align:middle}
+"""
+
+
+def _histogram(totals: list[float], max_score: float, bins: int = 10) -> str:
+    if not totals or max_score <= 0:
+        return "<p>No graded submissions.</p>"
+    counts = [0] * bins
+    for total in totals:
+        counts[min(bins - 1, int(total / max_score * bins))] += 1
+    width, height, top = 40, 150, max(counts)
+    bars = []
+    for index, count in enumerate(counts):
+        bar = height * count / top if top else 0
+        low, high = max_score * index / bins, max_score * (index + 1) / bins
+        bars.append(f'<rect class="bar" x="{index * width + 30}" y="{height - bar + 10}" width="{width - 4}" '
+                    f'height="{bar}"><title>{low:g}-{high:g}: {count}</title></rect>'
+                    f'<text x="{index * width + 48}" y="{height + 25}" font-size="10" text-anchor="middle">{low:g}</text>'
+                    f'<text x="{index * width + 48}" y="{height - bar + 6}" font-size="10" text-anchor="middle">'
+                    f'{count or ""}</text>')
+    return (f'<svg role="img" aria-label="distribution of totals" width="{bins * width + 40}" height="{height + 35}">'
+            + "".join(bars) + "</svg>")
+
+
+def render(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    """The HTML page. ``rows`` are the gradebook rows: status record, report v1 or None, feedback link."""
+    graded = [row for row in rows if row["report"]]
+    max_score = max((row["report"]["max_score"] for row in graded), default=0)
+    exercises = sorted({name for row in graded for name in row["report"]["exercises"]})
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Class report</title>"
+             f"<style>{STYLE}</style></head><body>",
+             "<h1>Class report</h1>",
+             f"<p>{summary['students']} students, {summary['graded']} graded, {summary['errors']} not gradable. "
+             f"Mean {summary['mean']}, median {summary['median']} of {max_score:g}.</p>",
+             "<h2>Distribution of totals</h2>", _histogram([r["report"]["score"] for r in graded], max_score),
+             "<h2>Full marks per exercise</h2><table><tr><th class='id'>exercise</th><th>students</th><th></th></tr>"]
+    for name in exercises:
+        rate = summary["pass_rates"].get(name) or 0.0
+        parts.append(f"<tr><td class='id'>{html.escape(name)}</td><td>{rate:.0%}</td>"
+                     f"<td class='id'><span class='rate' style='width:{rate * 10:.1f}rem'></span></td></tr>")
+    parts.append("</table><h2>Students</h2><table><tr><th class='id'>student</th><th>total</th>"
+                 + "".join(f"<th>{html.escape(name.split('_')[0])}</th>" for name in exercises)
+                 + "<th>speedup</th><th class='id'>feedback</th></tr>")
+    for row in rows:
+        status, graded_report = row["status"], row["report"]
+        name = html.escape(status["id"])
+        if graded_report is None:
+            parts.append(f"<tr><td class='id'>{name}</td><td class='error' colspan='{len(exercises) + 2}'>"
+                         f"{html.escape(status.get('reason', 'error'))}</td><td></td></tr>")
+            continue
+        cells = "".join(f"<td>{graded_report['exercises'].get(e, {}).get('score', '')}</td>" for e in exercises)
+        speedups = [c["details"]["speedup"] for e in graded_report["exercises"].values() for c in e["checks"]
+                    if c.get("details", {}).get("speedup")]
+        speed = "; ".join(f"{s['student_speedup']:.2f}x of {s['engine_speedup']:.2f}x" for s in speedups) or ""
+        link = html.escape(row["feedback_link"])
+        parts.append(f"<tr><td class='id'>{name}</td><td>{graded_report['score']:g}</td>{cells}<td>{speed}</td>"
+                     f"<td class='id'><a href='{link}'>feedback</a></td></tr>")
+    parts.append("</table></body></html>\n")
+    return "".join(parts)

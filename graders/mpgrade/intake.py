@@ -1,0 +1,143 @@
+"""Finding, unpacking and fingerprinting a class's submissions (trusted side; reads files, runs nothing).
+
+A submissions folder holds one entry per student: a folder (a clone of the
+student's repository, e.g. ``assignment-alice/``) or a ``.zip``. Zips are
+extracted safely: no member may land outside the target (``../``, absolute
+paths), no symlinks, and a cap on the total unpacked size and member count
+against zip bombs (the sizes a zip declares are checked, and so is what is
+really written).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .settings import GRADERS_DIR
+
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_MEMBERS = 2000
+CHUNK = 1024 * 1024
+
+
+class UnsafeArchive(ValueError):
+    """A zip that would write outside its folder, holds links, or unpacks too large."""
+
+
+@dataclass
+class Student:
+    """One student's submission, ready to grade."""
+
+    id: str
+    source: Path
+    """The folder or zip it came from."""
+    exercises: Path | None = None
+    """The folder with the exercise modules (``exercises/`` inside the repository, or its root)."""
+    problem: str = ""
+    """Why it cannot be graded, if it cannot."""
+    flags: list[str] = field(default_factory=list)
+    """Things an instructor should look at (e.g. modified graders)."""
+
+
+def _student_ids(names: list[str]) -> dict[str, str]:
+    """Strip the prefix every name shares up to a dash (``assignment-alice`` -> ``alice``)."""
+    stems = [name[:-4] if name.endswith(".zip") else name for name in names]
+    prefix = os.path.commonprefix(stems)
+    prefix = prefix[: prefix.rfind("-") + 1] if "-" in prefix and len(stems) > 1 else ""
+    return {name: stem[len(prefix):] or stem for name, stem in zip(names, stems)}
+
+
+def discover(folder: Path) -> list[Path]:
+    """The entries of a submissions folder: sub-folders and zips, sorted by name."""
+    return sorted(p for p in folder.iterdir()
+                  if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".zip"))
+
+
+def safe_extract(archive: Path, target: Path, max_bytes: int = MAX_UNPACKED_BYTES) -> None:
+    """Extract ``archive`` into ``target``, refusing anything unsafe (see the module docstring)."""
+    target = target.resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as zipped:
+        members = zipped.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise UnsafeArchive(f"{archive.name} holds {len(members)} files (at most {MAX_MEMBERS})")
+        if sum(m.file_size for m in members) > max_bytes:
+            raise UnsafeArchive(f"{archive.name} unpacks to more than {max_bytes // (1024 * 1024)} MB")
+        written = 0
+        for member in members:
+            mode = member.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise UnsafeArchive(f"{archive.name} holds a symbolic link ({member.filename})")
+            destination = (target / member.filename).resolve()
+            if destination != target and target not in destination.parents:
+                raise UnsafeArchive(f"{archive.name} would write outside its folder ({member.filename})")
+            if member.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with zipped.open(member) as source, open(destination, "wb") as sink:
+                while chunk := source.read(CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:  # the declared sizes can lie
+                        raise UnsafeArchive(f"{archive.name} unpacks to more than {max_bytes // (1024 * 1024)} MB")
+                    sink.write(chunk)
+
+
+def _exercises_folder(root: Path) -> Path:
+    inner = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+    if not (root / "exercises").is_dir() and not list(root.glob("ex*.py")) and len(inner) == 1:
+        root = inner[0]  # a zip of the repository folder itself
+    return root / "exercises" if (root / "exercises").is_dir() else root
+
+
+def grader_tampering(repository: Path) -> list[str]:
+    """Grader files in the student's repository that differ from the official ones."""
+    theirs = repository / "graders"
+    if not theirs.is_dir():
+        return []
+    changed = []
+    for official in sorted(GRADERS_DIR.rglob("*.py")):
+        relative = official.relative_to(GRADERS_DIR)
+        copy = theirs / relative
+        if "__pycache__" in relative.parts:
+            continue
+        if copy.is_file() and copy.read_bytes() != official.read_bytes():
+            changed.append(str(relative))
+    return changed
+
+
+def prepare(folder: Path, workspace: Path) -> list[Student]:
+    """Every student in ``folder``; zips are unpacked into ``workspace``. Never raises for one bad entry."""
+    entries = discover(folder)
+    ids = _student_ids([entry.name for entry in entries])
+    students = []
+    for entry in entries:
+        student = Student(id=ids[entry.name], source=entry)
+        root = entry
+        if entry.suffix == ".zip":
+            root = workspace / student.id
+            shutil.rmtree(root, ignore_errors=True)
+            try:
+                safe_extract(entry, root)
+            except (UnsafeArchive, zipfile.BadZipFile, OSError) as problem:
+                student.problem = f"not gradable: {problem}"
+                students.append(student)
+                continue
+        student.exercises = _exercises_folder(root)
+        changed = grader_tampering(root if (root / "graders").is_dir() else student.exercises.parent)
+        if changed:
+            student.flags.append("graders-modified:" + "|".join(changed))
+        students.append(student)
+    return students
+
+
+def fingerprint(folder: Path) -> str:
+    """A content hash of the exercise modules (what grading depends on)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,162 @@
+"""Batch grading: intake (zips, ids, tampering), isolation, resume, --only, shard plus merge."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT_ROOT, SUBMISSIONS
+from mpgrade.batch import Shard, grade_class, write_gradebook
+from mpgrade.intake import UnsafeArchive, grader_tampering, prepare, safe_extract
+
+
+def repository(root: Path, exercise_source: Path) -> Path:
+    """A student's repository as GitHub would export it: exercises/ (and graders/)."""
+    (root / "exercises").mkdir(parents=True)
+    shutil.copy(exercise_source, root / "exercises" / "ex01_processes.py")
+    return root
+
+
+def test_zip_with_parent_paths_is_refused(tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("exercises/ex01_processes.py", "x = 1\n")
+        zipped.writestr("../escape.py", "print('escaped')\n")
+    with pytest.raises(UnsafeArchive, match="outside its folder"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "escape.py").exists()
+
+
+def test_zip_with_a_symlink_is_refused(tmp_path):
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        info = zipfile.ZipInfo("exercises/ex01_processes.py")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zipped.writestr(info, "/etc/passwd")
+    with pytest.raises(UnsafeArchive, match="symbolic link"):
+        safe_extract(archive, tmp_path / "out")
+
+
+def test_zip_bomb_is_refused_before_writing_it(tmp_path):
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("exercises/big.txt", b"\0" * (60 * 1024 * 1024))
+    assert archive.stat().st_size < 1024 * 1024
+    with pytest.raises(UnsafeArchive, match="more than 50 MB"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / "exercises" / "big.txt").exists()
+
+
+def test_zip_with_a_forged_size_is_refused(tmp_path):
+    archive = tmp_path / "forged.zip"
+    payload = b"\0" * (60 * 1024 * 1024)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("exercises/big.txt", payload)
+    data = bytearray(archive.read_bytes())
+    size = len(payload).to_bytes(4, "little")
+    forged = (1000).to_bytes(4, "little")
+    assert data.count(size) == 2  # local header and central directory
+    archive.write_bytes(bytes(data).replace(size, forged))
+    with pytest.raises((UnsafeArchive, zipfile.BadZipFile)):
+        safe_extract(archive, tmp_path / "out")
+    written = tmp_path / "out" / "exercises" / "big.txt"
+    assert not written.exists() or written.stat().st_size <= 50 * 1024 * 1024
+
+
+def test_intake_names_students_unpacks_zips_and_flags_modified_graders(tmp_path):
+    submissions = tmp_path / "class"
+    repository(submissions / "assignment-alice", KIT_ROOT / "solutions" / "ex01_processes.py")
+    bob = repository(submissions / "assignment-bob", KIT_ROOT / "exercises" / "ex01_processes.py")
+    shutil.copytree(KIT_ROOT / "graders", bob / "graders", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(bob / "graders" / "test_ex01_processes.py", "a") as handle:
+        handle.write("\n# every check passes now\n")
+    with zipfile.ZipFile(submissions / "assignment-carol.zip", "w") as zipped:
+        zipped.write(KIT_ROOT / "solutions" / "ex01_processes.py", "assignment-carol/exercises/ex01_processes.py")
+    students = {s.id: s for s in prepare(submissions, tmp_path / "work")}
+    assert sorted(students) == ["alice", "bob", "carol"]
+    assert students["bob"].flags == ["graders-modified:test_ex01_processes.py"]
+    assert students["alice"].flags == [] and students["carol"].flags == []
+    assert (students["carol"].exercises / "ex01_processes.py").is_file()
+    assert grader_tampering(KIT_ROOT) == []
+
+
+def test_shards_cover_every_student_exactly_once():
+    from mpgrade.intake import Student
+
+    students = [Student(id=name, source=Path(name)) for name in "qwertyuiopasdfgh"]
+    picked = [s.id for index in range(1, 4) for s in Shard(index, 3).pick(students)]
+    assert sorted(picked) == sorted(s.id for s in students)
+    with pytest.raises(ValueError):
+        Shard.parse("0/3")
+
+
+def _gradebook(folder: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO((folder / "gradebook.csv").read_text())))
+
+
+@pytest.fixture
+def small_class(tmp_path):
+    """alice: the solution; bob: the stub; dave: hangs at import (a bounded loop); erin: a zip with ../ paths."""
+    submissions = tmp_path / "class"
+    repository(submissions / "assignment-alice", KIT_ROOT / "solutions" / "ex01_processes.py")
+    repository(submissions / "assignment-bob", KIT_ROOT / "exercises" / "ex01_processes.py")
+    repository(submissions / "assignment-dave", SUBMISSIONS / "import_loops_forever" / "ex01_processes.py")
+    with zipfile.ZipFile(submissions / "assignment-erin.zip", "w") as zipped:
+        zipped.writestr("../../escape.py", "x = 1\n")
+    return submissions
+
+
+def test_a_class_is_graded_in_isolation_resumed_and_regraded_by_name(small_class, tmp_path, leftovers):
+    results = tmp_path / "results"
+    summary = grade_class(small_class, results, workers=2, exercises=["ex01"], budget_s=12)
+    rows = {row["id"]: row for row in _gradebook(results)}
+    assert rows["alice"]["total"] == "10" and rows["alice"]["status"] == "graded"
+    assert rows["bob"]["total"] == "0" and rows["bob"]["status"] == "graded"
+    assert rows["dave"]["status"] == "error" and "did not finish within 12 s" in rows["dave"]["flags"]
+    assert rows["erin"]["status"] == "error" and "outside its folder" in rows["erin"]["flags"]
+    assert summary["graded"] == 2 and summary["errors"] == 2
+    assert summary["pass_rates"] == {"ex01_processes": 0.5}
+    assert "Your TODO there" in (results / "students" / "bob" / "feedback.md").read_text()
+    assert json.loads((results / "students" / "alice" / "report.json").read_text())["score"] == 10
+    assert leftovers() == []
+
+    # Unchanged submissions are kept, not regraded.
+    before = (results / "students" / "alice" / "status.json").stat().st_mtime_ns
+    grade_class(small_class, results, workers=2, exercises=["ex01"], budget_s=12)
+    assert (results / "students" / "alice" / "status.json").stat().st_mtime_ns == before
+
+    # A changed submission is regraded; --only regrades a student by name even if unchanged.
+    shutil.copy(KIT_ROOT / "solutions" / "ex01_processes.py", small_class / "assignment-bob" / "exercises")
+    grade_class(small_class, results, workers=2, only=["bob"], exercises=["ex01"], budget_s=12)
+    assert {row["id"]: row["total"] for row in _gradebook(results)}["bob"] == "10"
+    assert (results / "students" / "alice" / "status.json").stat().st_mtime_ns == before
+
+
+def test_shards_then_merge_give_the_unsharded_gradebook(small_class, tmp_path):
+    (small_class / "assignment-erin.zip").unlink()
+    shutil.rmtree(small_class / "assignment-dave")
+    whole = tmp_path / "whole"
+    grade_class(small_class, whole, exercises=["ex01"])
+    shards = [tmp_path / f"shard{i}" for i in (1, 2)]
+    for index, folder in enumerate(shards, start=1):
+        done = subprocess.run([sys.executable, "-m", "mpgrade", "grade", str(small_class), "--out", str(folder),
+                               "--shard", f"{index}/2", "--exercises", "ex01"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    graded = [p.name for folder in shards for p in (folder / "students").iterdir()]
+    assert sorted(graded) == ["alice", "bob"]  # each student exactly once
+    merged = tmp_path / "merged"
+    done = subprocess.run([sys.executable, "-m", "mpgrade", "merge", *map(str, shards), "--out", str(merged)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "2 students: 2 graded" in done.stdout
+    assert (merged / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
+    with pytest.raises(ValueError, match="more than one results folder"):
+        write_gradebook([whole, shards[0]], tmp_path / "twice")
