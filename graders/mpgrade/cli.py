@@ -74,8 +74,7 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
             try:
                 returncode = process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)  # its sandboxes' supervisors follow (parent-death signal)
-                process.wait()
+                _stop_grading(process)
                 raise TimeoutError(f"grading took longer than {timeout_s:g} s") from None
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         if verbose:
@@ -85,6 +84,34 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
         except (OSError, ValueError):
             raise RuntimeError(f"{log_text[-4000:]}\ngrading did not produce a report "
                                f"(pytest exit code {returncode})") from None
+
+
+def _stop_grading(process: subprocess.Popen) -> None:
+    """Stop a grading pytest and everything under it; return once all of it is gone.
+
+    Sandbox supervisors run in sessions of their own; SIGTERM makes each kill
+    its call's whole tree (the same happens by their parent-death signal).
+    """
+    import psutil
+
+    try:
+        tree = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        tree = []
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for proc in tree:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(tree, timeout=10)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=5)
 
 
 def _submission(path: str) -> Path | None:
