@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import check, fail, task
-from mpgrade.feedback import short, worker_error
-from mpgrade.guard import check_guard
+from mpgrade import check, check_guard, fail, short, task, worker_error
+
 
 SLEEP_S = 1.5
 """How long each concurrent task sleeps: far longer than starting a process, even under spawn."""

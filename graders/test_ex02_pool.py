@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import check, task
-from mpgrade.answers import count_primes_below
-from mpgrade.evidence import calls, require_clean_exit, require_work_in_children, worker_pids
-from mpgrade.feedback import short
-from mpgrade.guard import check_guard
-from mpgrade.machine import usable_cpus
-from mpgrade.speedup import check_speedup
+from mpgrade import (
+    calls,
+    check,
+    check_guard,
+    check_speedup,
+    count_primes_below,
+    require_clean_exit,
+    require_work_in_children,
+    short,
+    task,
+    usable_cpus,
+    worker_pids,
+)
 
 
 @pytest.mark.points(1)

@@ -5,10 +5,7 @@ from collections import Counter
 
 import pytest
 
-from mpgrade import check, fail, task
-from mpgrade.evidence import calls, require_clean_exit, worker_pids
-from mpgrade.feedback import short
-from mpgrade.guard import check_guard
+from mpgrade import calls, check, check_guard, fail, require_clean_exit, short, task, worker_pids
 
 
 @pytest.mark.points(3)

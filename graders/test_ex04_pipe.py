@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import check
-from mpgrade.evidence import calls, require_clean_exit
-from mpgrade.feedback import short
-from mpgrade.guard import check_guard
+from mpgrade import calls, check, check_guard, require_clean_exit, short
 
 
 @pytest.mark.points(3)

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import check, fail
-from mpgrade.races import RaceRun, judge
-from mpgrade.evidence import calls, first_unlocked_place, require_clean_exit
-from mpgrade.guard import check_guard
+from mpgrade import (
+    RaceRun,
+    calls,
+    check,
+    check_guard,
+    fail,
+    first_unlocked_place,
+    judge_races,
+    require_clean_exit,
+)
 
 
 @pytest.mark.points(3)
@@ -34,7 +40,7 @@ def test_parallel_count_loses_no_update(student, rng):
         got = result.value
         check(isinstance(got, int), f"parallel_count({processes}, {increments}) returned {got!r}; return counter.value.")
         runs.append(RaceRun(processes * increments, got, result))
-    judge(runs, student.path, "Hold the counter's lock around the whole `counter.value += 1` "
+    judge_races(runs, student.path, "Hold the counter's lock around the whole `counter.value += 1` "
                               "(with counter.get_lock(): ...), in every process.")
 
 

@@ -5,11 +5,17 @@ import math
 
 import pytest
 
-from mpgrade import check, fail
-from mpgrade.races import RaceRun, judge
-from mpgrade.evidence import calls, first_unlocked_place, require_clean_exit
-from mpgrade.feedback import short
-from mpgrade.guard import check_guard
+from mpgrade import (
+    RaceRun,
+    calls,
+    check,
+    check_guard,
+    fail,
+    first_unlocked_place,
+    judge_races,
+    require_clean_exit,
+    short,
+)
 
 
 @pytest.mark.points(3)
@@ -28,7 +34,7 @@ def test_parallel_bump_loses_no_update(student, rng):
         if got != expected and not any(g < e for g, e in zip(got, expected)):
             fail(f"parallel_bump({short(initial)}, {processes}, {times}) returned {short(got)}; expected "
                  f"{short(expected)}. Every process adds 1.0 to every element {times} times.")
-    judge(runs, student.path, "Hold the array's lock (with shared.get_lock(): ...) for each whole pass, "
+    judge_races(runs, student.path, "Hold the array's lock (with shared.get_lock(): ...) for each whole pass, "
                               "in every process.")
 
 
@@ -66,7 +72,7 @@ def test_parallel_square_on_disjoint_slices(student, rng):
     check(started == processes,
           f"parallel_square started {started} process(es) for n_processes={processes}; start one per slice.")
     require_clean_exit(result, "parallel_square")
-    judge([RaceRun(0, 0, result)], student.path,
+    judge_races([RaceRun(0, 0, result)], student.path,
           "Give each process its own slice of indices: no two processes may write the same element.")
 
 

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import check, fail, task
-from mpgrade.evidence import calls, require_clean_exit
-from mpgrade.feedback import short
-from mpgrade_probe.plaindata import RemoteException
-from mpgrade.guard import check_guard
+from mpgrade import RemoteException, calls, check, check_guard, fail, require_clean_exit, short, task
 
 
 @pytest.mark.points(4)

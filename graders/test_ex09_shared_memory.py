@@ -4,10 +4,7 @@ from __future__ import annotations
 import numpy
 import pytest
 
-from mpgrade import check
-from mpgrade.evidence import calls, require_clean_exit
-from mpgrade.feedback import short
-from mpgrade.guard import check_guard
+from mpgrade import calls, check, check_guard, require_clean_exit, short
 
 
 def _array(rng, size: int) -> numpy.ndarray:

@@ -5,10 +5,8 @@ import re
 
 import pytest
 
-from mpgrade import check, fail
-from mpgrade.answers import count_primes_below
-from mpgrade.evidence import calls, require_clean_exit
-from mpgrade.guard import check_dynamic, check_static
+from mpgrade import calls, check, check_dynamic, check_static, count_primes_below, fail, require_clean_exit
+
 
 LINE = re.compile(r"^primes below (\d+): (\d+)$", re.MULTILINE)
 

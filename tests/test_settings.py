@@ -1,7 +1,6 @@
 """Settings: one definition each, precedence command line > environment > ini > default."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -72,7 +72,7 @@ class RaceRun:
     result: CallResult
 
 
-def judge(runs: list[RaceRun], student_file, fix: str) -> None:
+def judge_races(runs: list[RaceRun], student_file, fix: str) -> None:
     """Fail the check, with file:line and the counts, if any run raced or lost updates."""
     __tracebackhide__ = True
     races = [race for run in runs for race in find_races(run.result)]
