@@ -7,6 +7,7 @@ prints it as a table.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -136,6 +137,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(console.render(graded))
     if report_path:
         print(f"\nreport: {report_path}")
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        from .reporters.classroom import step_summary
+
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write(step_summary(graded))
     return EXIT_OK if report.all_passed(graded) else EXIT_FAILED
 
 
@@ -184,6 +191,58 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(summary_text(summary))
     print(f"gradebook: {Path(args.out) / 'gradebook.csv'}")
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import release
+
+    try:
+        written = release(Path(args.out))
+    except FileExistsError as problem:
+        print(f"mpgrade release: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {len(written)} files to {args.out}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import release
+
+    if args.platform == "github-actions":
+        target = Path(args.out or ".") / ".github" / "workflows" / "classroom.yml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(release.workflow(), encoding="utf-8")
+    elif args.platform == "classroom50":
+        target = release.classroom50(Path(args.out or "."))
+    else:
+        target = release.gradescope(Path(args.out or "mpgrade-gradescope.zip"))
+    print(f"wrote {target}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .reporters import classroom, classroom50, gradescope
+
+    try:
+        graded = report.load(Path(args.report))
+    except (OSError, ValueError) as problem:
+        print(f"mpgrade report: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    exercise = None
+    if args.exercise:
+        matches = [name for name in graded["exercises"] if name == args.exercise or name.startswith(args.exercise + "_")]
+        exercise = matches[0] if matches else args.exercise
+    if args.format == "classroom":
+        print(classroom.encoded(graded, exercise))
+    elif args.format == "gradescope":
+        print(json.dumps(gradescope.results(graded, 0), indent=2))
+    elif args.format == "classroom50":
+        print(json.dumps(classroom50.result(graded), indent=2))
+    elif args.format == "summary":
+        print(classroom.step_summary(graded), end="")
+    else:
+        print(console.render(graded))
     return EXIT_OK
 
 
@@ -241,6 +300,22 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("results", nargs="+", help="results folders written by mpgrade grade")
     merge.add_argument("--out", required=True)
     merge.set_defaults(run=cmd_merge)
+
+    release_ = verbs.add_parser("release", help="write the student-facing repository (no solutions, no hidden tests)")
+    release_.add_argument("out")
+    release_.set_defaults(run=cmd_release)
+
+    export = verbs.add_parser("export", help="write what a grading platform needs")
+    export.add_argument("platform", choices=("github-actions", "classroom50", "gradescope"))
+    export.add_argument("out", nargs="?", help="folder (github-actions, classroom50) or zip path (gradescope)")
+    export.set_defaults(run=cmd_export)
+
+    report_ = verbs.add_parser("report", help="turn a report v1 into another format")
+    report_.add_argument("report", help="a report v1 JSON file")
+    report_.add_argument("--format", choices=("table", "classroom", "gradescope", "classroom50", "summary"),
+                         default="table")
+    report_.add_argument("--exercise", help="with --format classroom: one exercise's runner payload")
+    report_.set_defaults(run=cmd_report)
 
     stubs = verbs.add_parser("stubs", help="generate student stubs from solutions with solution markers")
     stubs.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))

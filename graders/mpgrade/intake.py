@@ -87,7 +87,8 @@ def safe_extract(archive: Path, target: Path, max_bytes: int = MAX_UNPACKED_BYTE
                     sink.write(chunk)
 
 
-def _exercises_folder(root: Path) -> Path:
+def exercises_folder(root: Path) -> Path:
+    """Where the exercise modules of a repository (or an unpacked zip of one) are."""
     inner = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
     if not (root / "exercises").is_dir() and not list(root.glob("ex*.py")) and len(inner) == 1:
         root = inner[0]  # a zip of the repository folder itself
@@ -127,7 +128,7 @@ def prepare(folder: Path, workspace: Path) -> list[Student]:
                 student.problem = f"not gradable: {problem}"
                 students.append(student)
                 continue
-        student.exercises = _exercises_folder(root)
+        student.exercises = exercises_folder(root)
         changed = grader_tampering(root if (root / "graders").is_dir() else student.exercises.parent)
         if changed:
             student.flags.append("graders-modified:" + "|".join(changed))

@@ -42,6 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): how many points a grader check is worth")
     config.addinivalue_line("markers", "exercise(name): the exercise a grader module checks")
+    config.addinivalue_line("markers", "hidden: a check students do not see before grades are published")
     try:
         settings = resolve(lambda name: config.getoption(f"mpgrade_{name}"),
                            lambda name: config.getini(f"mpgrade_{name}"))
@@ -109,6 +110,8 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
         "exercise": exercise, "name": _check_name(item), "id": item.nodeid,
         "max_score": points, "score": 0.0, "feedback": "", "duration_s": report.duration,
     }
+    if item.get_closest_marker("hidden") is not None:
+        record["hidden"] = True
     excinfo = call.excinfo
     if report.skipped:
         record["status"] = "skipped"

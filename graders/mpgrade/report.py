@@ -44,6 +44,8 @@ def build(records: Iterable[dict[str, Any]], submission: str, environment: dict[
         }
         if record.get("details"):
             check["details"] = record["details"]
+        if record.get("hidden"):
+            check["hidden"] = True
         exercise["checks"].append(check)
         if check["status"] != "skipped":
             exercise["score"] += check["score"]
