@@ -43,11 +43,20 @@ def test_release_holds_stubs_graders_engine_and_no_solution_text(released):
     assert "graders/mpgrade/plugin.py" in names and "graders/mpgrade_probe/runner.py" in names
     assert ".github/workflows/classroom.yml" in names and "README.md" in names and "pyproject.toml" in names
     assert not any(name.startswith(("solutions/", "tests/")) for name in names)
-    secret = {line for solution in (KIT_ROOT / "solutions").glob("ex*.py")
-              for line in solution_lines(solution.read_text()) if len(line) > 20}
-    for path in released.rglob("*.py"):
-        lines = {line.strip() for line in path.read_text().splitlines()}
-        assert not (lines & secret), (path, lines & secret)
+    def secret(solution: Path) -> set[str]:
+        return {line for line in solution_lines(solution.read_text()) if len(line) > 20}
+
+    def lines(path: Path) -> set[str]:
+        return {line.strip() for line in path.read_text().splitlines()}
+
+    solutions = sorted((KIT_ROOT / "solutions").glob("ex*.py"))
+    given = set().union(*(lines(released / "exercises" / s.name) for s in solutions))
+    everything = set().union(*(secret(s) for s in solutions)) - given
+    for solution in solutions:  # each stub: nothing of its own solution
+        stub = released / "exercises" / solution.name
+        assert not (lines(stub) & secret(solution)), (stub, lines(stub) & secret(solution))
+    for path in (released / "graders").glob("test_*.py"):  # graders: nothing of any solution
+        assert not (lines(path) & everything), (path, lines(path) & everything)
 
 
 def test_hidden_graders_stay_out_of_the_release(tmp_path):
