@@ -15,6 +15,12 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 
 
+@pytest.fixture(autouse=True)
+def private_cpu_lock(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kit's tests neither wait for nor block real grading on this machine (the CPU lock is machine-wide)."""
+    monkeypatch.setenv("MPGRADE_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
+
+
 @pytest.fixture
 def write_module(tmp_path: Path):
     """Write a student module into a fresh submission folder; return the folder."""
