@@ -1,11 +1,16 @@
 """Shared fixtures for the kit's own tests."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
+import jsonschema
 import psutil
 import pytest
 
@@ -62,3 +67,22 @@ def leftovers(monkeypatch: pytest.MonkeyPatch):
             proc.kill()
         except psutil.Error:
             pass
+
+
+def grade_cli(submission: Path, tmp_path: Path, *args: str, timeout: float = 600) -> tuple:
+    """Run ``mpgrade check`` as a user would; return (completed process, report v1 checked against its schema).
+
+    The report carries ``_elapsed``: the seconds the whole command took.
+    """
+    from mpgrade.report import SCHEMA_FILE
+
+    report_path = tmp_path / "report.json"
+    began = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "mpgrade", "check", "--submission", str(submission),
+         "--report", str(report_path), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    report = json.loads(report_path.read_text())
+    jsonschema.validate(report, json.loads(SCHEMA_FILE.read_text()))
+    report["_elapsed"] = time.monotonic() - began
+    return completed, report

@@ -1,28 +1,14 @@
 """The ten exercises: solutions score full marks, stubs zero, and known mistakes fail the right checks."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-import jsonschema
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS
-from mpgrade.report import SCHEMA_FILE
+from conftest import KIT_ROOT, SUBMISSIONS, grade_cli
 
 EXERCISES = sorted(p.stem for p in (KIT_ROOT / "solutions").glob("ex*.py"))
 
 
-def grade(submission, tmp_path, *args, timeout=600):
-    report_path = tmp_path / "report.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "mpgrade", "check", "--submission", str(submission),
-         "--report", str(report_path), *args],
-        capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
-    report = json.loads(report_path.read_text())
-    jsonschema.validate(report, json.loads(SCHEMA_FILE.read_text()))
-    return completed, report
+grade = grade_cli
 
 
 def failed_checks(report):

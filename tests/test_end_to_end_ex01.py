@@ -1,29 +1,13 @@
 """Exercise 1 graded end to end through the CLI, as students and instructors run it."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
-import jsonschema
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS
-from mpgrade.report import SCHEMA_FILE
+from conftest import KIT_ROOT, SUBMISSIONS, grade_cli
 
 
-def check(submission, tmp_path, *extra, timeout=300):
-    report_path = tmp_path / "report.json"
-    began = time.monotonic()
-    completed = subprocess.run(
-        [sys.executable, "-m", "mpgrade", "check", "ex01", "--submission", str(submission),
-         "--report", str(report_path), *extra],
-        capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
-    report = json.loads(report_path.read_text())
-    jsonschema.validate(report, json.loads(SCHEMA_FILE.read_text()))
-    report["_elapsed"] = time.monotonic() - began
-    return completed, report
+def check(submission, tmp_path, *extra):
+    return grade_cli(submission, tmp_path, "ex01", *extra, timeout=300)
 
 
 def checks_by_name(report):
