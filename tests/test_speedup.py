@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from mpgrade.speedup import Figures, judge
+from mpgrade.speedup import MAX_ROUNDS, Figures, enough_rounds, judge, round_fraction
 
 
 def figures(serial=2.0, engine=1.1, student=1.15, cpus=2, child_cpu=2.0, started=2) -> Figures:
@@ -49,6 +49,27 @@ def test_not_measurable_here_follows_the_policy(cpus, engine):
     assert judge(shown, "skip").skipped
     failed = judge(shown, "fail")
     assert failed.fraction == 0.0 and "regrade" in failed.feedback
+
+
+def test_one_round_alone_gives_the_share_judge_would():
+    assert round_fraction(2.0, 1.1, 1.15) == 1.0
+    assert round_fraction(2.0, 1.1, 1.9) == 0.0
+    assert round_fraction(2.0, 1.1, 1.6) == judge(figures(student=1.6)).fraction
+    assert round_fraction(2.0, 1.9, 1.9) == 1.0  # as fast as this (busy) machine's own Pool
+
+
+def test_two_rounds_suffice_when_they_agree_on_the_points():
+    assert not enough_rounds([2.0], [1.1], [1.15])
+    assert enough_rounds([2.0, 2.1], [1.1, 1.2], [1.15, 1.1])  # full twice
+    assert enough_rounds([2.0, 2.1], [1.1, 1.2], [2.0, 1.85])  # no speedup, noise or not
+
+
+def test_disagreeing_rounds_get_more_rounds_up_to_the_cap():
+    full, noisy = (2.0, 1.1, 1.15), (2.0, 1.1, 1.9)  # a noisy round on a shared machine
+    assert not enough_rounds(*zip(full, noisy))
+    assert not enough_rounds(*zip(full, full, noisy))
+    assert not enough_rounds(*zip((2.0, 1.1, 1.6), (2.0, 1.1, 1.35)))  # partial, and far apart
+    assert enough_rounds(*zip(*[full, noisy] * (MAX_ROUNDS // 2), full))
 
 
 CONFTEST = """

@@ -8,7 +8,11 @@ can deliver right now:
                               (same work, same start method, interleaved)
 
 all inside sandboxes, under the machine-wide exclusive CPU lock (nothing else
-of any grading process runs meanwhile), and compare medians:
+of any grading process runs meanwhile), and compare medians. The number of
+rounds adapts: two when both would give (nearly) the same points, up to
+five when they disagree, so a noisy round on a shared machine is outvoted
+instead of deciding a grade, and the common, clear cases cost two rounds
+instead of three.
 
 - the student's speedup is at least 75% of the engine's: full points;
 - between "no real speedup" (1.1) and that: partial points, linearly;
@@ -30,7 +34,9 @@ from . import cpulock, machine
 from .evidence import calls
 from .outcomes import CheckFailed
 
-ROUNDS = 3
+MIN_ROUNDS = 2
+MAX_ROUNDS = 5
+AGREEMENT = 0.25
 FULL_FRACTION = 0.75
 NO_SPEEDUP = 1.1
 MIN_ENGINE_SPEEDUP = 1.5
@@ -67,8 +73,34 @@ class Figures:
                 f"{self.student_speedup:.2f}); {self.usable_cpus} usable CPU(s), medians of {self.rounds} rounds")
 
 
+def round_fraction(serial_s: float, engine_s: float, student_s: float) -> float:
+    """The share of the points one round alone would give (the measurable case of ``judge``)."""
+    engine_speedup = serial_s / engine_s if engine_s else 0.0
+    student_speedup = serial_s / student_s if student_s else 0.0
+    full_at = FULL_FRACTION * engine_speedup
+    if student_speedup >= full_at:
+        return 1.0
+    if full_at <= NO_SPEEDUP:
+        return 0.0
+    return max(0.0, min(1.0, (student_speedup - NO_SPEEDUP) / (full_at - NO_SPEEDUP)))
+
+
+def enough_rounds(serial: list[float], engine: list[float], mine: list[float]) -> bool:
+    """Stop after MIN_ROUNDS when the rounds agree to within AGREEMENT of the points; always at MAX_ROUNDS.
+
+    Whether the machine could show a speedup is judged on the medians at the
+    end; rounds that agree on the points would not move those medians much.
+    """
+    if len(mine) >= MAX_ROUNDS:
+        return True
+    if len(mine) < MIN_ROUNDS:
+        return False
+    fractions = [round_fraction(s, e, m) for s, e, m in zip(serial, engine, mine)]
+    return max(fractions) - min(fractions) <= AGREEMENT
+
+
 def measure(student: Any, function: str, args: tuple, work: str, items: list, processes: int,
-            expected: Any, rounds: int = ROUNDS, timeout: float = 60) -> Figures:
+            expected: Any, timeout: float = 60) -> Figures:
     """Measure serial, engine and student runs of the same work, interleaved, with nothing else running.
 
     ``work`` is the module's per-item function (e.g. ``count_primes``) that
@@ -77,13 +109,12 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     """
     __tracebackhide__ = True
     budget = machine.cpu_budget()
-    if budget.usable < 2:
-        rounds = 1  # nothing to measure: one round gathers the structural evidence and the figures
     serial, engine, mine, serial_cpu, child_cpu, started = [], [], [], [], [], []
     with cpulock.exclusive():
         student.drive("engine_pool_map", work, items[:processes], processes, timeout=timeout,
                       what="the speedup warm-up")
-        for _ in range(rounds):
+        while not mine or (budget.usable >= 2 and not enough_rounds(serial, engine, mine)):
+            # With one usable CPU there is nothing to measure: one round gathers the structural evidence.
             baseline = student.drive("serial_map", work, items, timeout=timeout,
                                      what=f"{work} over the inputs, one after another").value
             serial.append(baseline["seconds"])
@@ -100,7 +131,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     s, e, m = statistics.median(serial), statistics.median(engine), statistics.median(mine)
     return Figures(serial_s=s, engine_s=e, student_s=m, engine_speedup=s / e if e else 0.0,
                    student_speedup=s / m if m else 0.0, usable_cpus=budget.usable, cpu_budget=budget.cpus,
-                   processes=processes, rounds=rounds, serial_cpu_s=statistics.median(serial_cpu),
+                   processes=processes, rounds=len(mine), serial_cpu_s=statistics.median(serial_cpu),
                    student_child_cpu_s=statistics.median(child_cpu),
                    student_processes_started=min(started))
 
