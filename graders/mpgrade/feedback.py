@@ -116,6 +116,24 @@ def _raised(action: str, error: dict) -> str:
     return text + todo_hint(where)
 
 
+def _over_limit(result: CallResult, action: str, module_file: str) -> str:
+    """A call stopped for having too many processes or using too much memory."""
+    figures = result.supervision
+    limits = figures.get("limits") or {}
+    during = f"importing {module_file}" if result.phase in ("starting", "importing") else action
+    if result.limit == "processes":
+        return (f"While {during}, your code had more than {limits.get('max_processes', '?')} processes alive at once "
+                f"({figures.get('peak_processes', '?')} seen), so it was stopped with all of them. "
+                "Start a fixed, small number of processes (one per CPU is plenty); a process that starts "
+                "processes that start processes (or os.fork() in a loop) never stops growing. "
+                "Under spawn a file that starts processes at the top level does it again in every child: "
+                "put that code in main() under `if __name__ == \"__main__\":`.")
+    return (f"While {during}, your processes together used more than {limits.get('max_memory_mb', '?')} MB of "
+            f"memory ({figures.get('peak_memory_mb', '?')} MB seen), so the call was stopped. "
+            "Look for a list or buffer that keeps growing, or data copied into every worker: "
+            "give each worker only its share, or use shared memory.")
+
+
 def explain(result: CallResult, action: str, module_file: str, timeout_s: float) -> str:
     """Feedback for a ``result`` whose status is not "returned"; ``action`` names the call."""
     status = result.status
@@ -158,6 +176,8 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
                 "Look for a process that is never started or never ends, a join() on a process "
                 "that is blocked, or a queue or pipe that is read more times than it is written "
                 "(or never drained before join)." + output_tail(result))
+    if status == "limit":
+        return _over_limit(result, action, module_file) + output_tail(result)
     if status == "crashed":
         code = result.exitcode
         how = f"was killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exited with code {code}"

@@ -47,6 +47,13 @@ def _speedup_policy(text: str) -> str:
     return text
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a whole number above 0")
+    return value
+
+
 def _seed(text: str) -> int:
     return int(text)
 
@@ -80,6 +87,12 @@ SETTINGS = (
             "when this machine cannot show a speedup: structural (grade the evidence of parallel work; default), "
             "skip (leave the check out of the score) or fail",
             _speedup_policy, lambda: "structural"),
+    Setting("max_processes", "--mpgrade-max-processes", "MPGRADE_MAX_PROCESSES",
+            "stop a call that has more than this many live processes at once (default 100)",
+            _positive_int, lambda: 100),
+    Setting("max_memory_mb", "--mpgrade-max-memory", "MPGRADE_MAX_MEMORY_MB",
+            "stop a call whose processes together hold more than this many MB of memory (default 4096)",
+            _positive_int, lambda: 4096),
     Setting("report", "--mpgrade-report", "MPGRADE_REPORT",
             "write the mpgrade report v1 (JSON) to this path",
             lambda text: Path(text).expanduser().resolve(), lambda: None),
@@ -96,6 +109,8 @@ class GradingSettings:
     seed: int | None
     report: Path | None
     speedup_policy: str = "structural"
+    max_processes: int = 100
+    max_memory_mb: int = 4096
 
 
 def resolve(from_option: Callable[[str], Any], from_ini: Callable[[str], Any],

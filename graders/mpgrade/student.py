@@ -19,7 +19,7 @@ from mpgrade_probe.plaindata import TaskRef
 
 from . import feedback
 from .outcomes import CheckFailed, GradingError
-from .sandbox.launcher import CallRequest, CallResult, run_call
+from .sandbox.launcher import CallRequest, CallResult, Limits, run_call
 from .settings import DEFAULT_CALL_TIMEOUT_S, GradingSettings
 
 _import_failures: dict[tuple[str, str, str], str] = {}
@@ -54,6 +54,7 @@ class Student:
             submission=self.settings.submission, module=self.exercise, target=target, kind=kind,
             args=args, kwargs=kwargs, start_method=start_method or self.settings.start_method,
             timeout_s=limit, races=races,
+            limits=Limits(max_processes=self.settings.max_processes, max_memory_mb=self.settings.max_memory_mb),
         )
         return run_call(request)
 
@@ -72,8 +73,8 @@ class Student:
             return result
         limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
         text = feedback.explain(result, action, self.module_file, limit)
-        if result.status == "import_error" or (result.status == "timeout" and result.phase != "calling"
-                                               and result.phase != "done"):
+        if result.status == "import_error" or (result.status in ("timeout", "limit")
+                                               and result.phase not in ("calling", "done")):
             _import_failures[key] = text
         if result.status in ("sandbox_error", "probe_error"):
             raise GradingError(text)

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from mpgrade_probe import drivers, plaindata, races, tasks
+from mpgrade_probe import drivers, plaindata, proctree, races, tasks
 from mpgrade_probe.locate import describe, module_level_frame
 from mpgrade_probe.spies import Spies
 
@@ -112,21 +112,12 @@ def _blocks_left(names: list[str]) -> list[str]:
 
 def _live_children() -> list[dict[str, Any]]:
     """Processes the call left running, apart from multiprocessing's own helpers."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        return [{"pid": p.pid, "name": p.name} for p in multiprocessing.active_children()]
     found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            cmdline = " ".join(child.cmdline())
-            if child.status() == psutil.STATUS_ZOMBIE:
-                continue
-        except psutil.Error:
-            continue
+    for pid in proctree.descendants():
+        cmdline = proctree.cmdline(pid)
         if any(word in cmdline for word in INFRASTRUCTURE):
             continue
-        found.append({"pid": child.pid, "cmdline": cmdline[:200]})
+        found.append({"pid": pid, "cmdline": cmdline[:200]})
     return found
 
 

@@ -44,9 +44,32 @@ SUPERVISOR = Path(__file__).with_name("supervisor.py")
 PROBE_PARENT = Path(__file__).resolve().parents[2]
 """The folder holding ``mpgrade_probe``; the only engine code the sandbox can import."""
 
-# File size is capped so an output flood or a huge file stops with an error
-# instead of filling the disk; 256 MiB leaves room for SharedMemory exercises.
-DEFAULT_RLIMITS = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": 256 * 1024 * 1024}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed call (each process, and the call's processes together).
+
+    Defaults let every reference solution pass with a wide margin: a Pool of
+    a few workers with numpy needs ~20 processes and a few hundred MB.
+    """
+
+    max_processes: int = 100
+    """Live processes of the call at once (counted by the supervisor; cgroup pids.max where writable)."""
+    max_memory_mb: int = 4096
+    """Resident memory of the call's processes together (watchdog; cgroup memory cap where writable)."""
+    address_space_mb: int = 2048
+    """RLIMIT_AS per process: a 20 GB allocation fails at once with MemoryError (numpy needs ~300 MB)."""
+    file_size_mb: int = 256
+    """RLIMIT_FSIZE: an output flood or a huge file stops with an error; room for SharedMemory exercises."""
+    open_files: int = 1024
+    """RLIMIT_NOFILE per process."""
+
+    def rlimits(self, timeout_s: float) -> dict[str, int]:
+        return {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": self.file_size_mb * 2**20,
+                "RLIMIT_AS": self.address_space_mb * 2**20, "RLIMIT_NOFILE": self.open_files,
+                # CPU seconds per process: a backstop only; the wall-clock deadline is what stops a call.
+                "RLIMIT_CPU": int(timeout_s) + 30}
 SANDBOX_ENV = {
     # One BLAS thread per process: students' numpy must not oversubscribe the CPUs.
     "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -71,6 +94,7 @@ class CallRequest:
     timeout_s: float = 20.0
     races: bool = False
     """Hand out tracked shared objects and locks, and record how they were used."""
+    limits: Limits = Limits()
 
 
 @dataclass
@@ -78,7 +102,7 @@ class CallResult:
     """Everything a call left behind, as plain data."""
 
     status: str
-    """returned, raised, import_error, missing, timeout, crashed, unencodable, sandbox_error."""
+    """returned, raised, import_error, missing, timeout, limit, crashed, unencodable, sandbox_error."""
     phase: str
     """How far the runner got: starting, importing, calling, done."""
     value: Any = None
@@ -113,6 +137,10 @@ class CallResult:
     """PIDs that survived every kill sweep (should always be empty)."""
     exitcode: int | None = None
     timed_out: bool = False
+    limit: str | None = None
+    """"processes" or "memory" when the call was stopped for exceeding that limit."""
+    supervision: dict = field(default_factory=dict)
+    """The supervisor's figures: cgroup mode, peak processes and memory, limits, /dev/shm entries swept."""
     elapsed_s: float = 0.0
     stdout: CapturedOutput = CapturedOutput("", 0, False)
     stderr: CapturedOutput = CapturedOutput("", 0, False)
@@ -202,7 +230,10 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
         "timeout": request.timeout_s,
         "grace": GRACE_S,
         "result_fd": write_fd,
-        "rlimits": DEFAULT_RLIMITS,
+        "rlimits": request.limits.rlimits(request.timeout_s),
+        "max_processes": request.limits.max_processes,
+        "max_memory_mb": request.limits.max_memory_mb,
+        "probe_parent": str(PROBE_PARENT),
     }
     (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
     supervisor = subprocess.Popen(
@@ -279,7 +310,8 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         phase = "calling"
     result = CallResult(
         status="sandbox_error", phase=phase,
-        exitcode=verdict.get("exitcode"), timed_out=bool(verdict.get("timed_out")),
+        exitcode=verdict.get("exitcode"), timed_out=bool(verdict.get("timed_out")), limit=verdict.get("limit"),
+        supervision={k: verdict.get(k) for k in ("cgroup", "peak_processes", "peak_memory_mb", "limits", "shm_swept")},
         elapsed_s=float(verdict.get("elapsed_s") or 0.0),
         killed=list(verdict.get("killed") or []), left_alive=list(verdict.get("left_alive") or []),
         stdout=read_capped(str(workdir / "stdout.txt")),
@@ -287,7 +319,10 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         runner_pid=(events.get("started") or {}).get("pid"),
     )
     final = events.get("result")
-    if final is not None:
+    if result.limit:  # whatever the runner managed to send, the call was stopped
+        result.status = "limit"
+        result.detail = {"limit": result.limit, **result.supervision}
+    elif final is not None:
         result.phase = "done"
         result.status = str(final.get("status"))
         result.error = final.get("error")

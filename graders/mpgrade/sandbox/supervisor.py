@@ -2,8 +2,8 @@
 
 Runs in its own interpreter (``python -I supervisor.py CONFIG``), started by
 the launcher in the grading process. It is trusted code and runs no student
-code; it imports only the standard library and psutil, and nothing from
-mpgrade, so it starts fast and cannot be shadowed.
+code; it imports only the standard library (and ``mpgrade_probe/proctree.py``
+by its path), nothing from mpgrade, so it starts fast and cannot be shadowed.
 
     grading process (launcher)
         |  config file, result pipe's write end (inherited fd)
@@ -13,11 +13,22 @@ mpgrade, so it starts fast and cannot be shadowed.
         v
     runner (student code) -> workers -> grandchildren (maybe setsid'd)
 
-When the runner exits or its deadline passes, the supervisor gives the
-call's processes a moment to finish on their own, then SIGTERM, a short
-grace period (so multiprocessing's resource tracker can unlink what it
-tracks), then SIGSTOP + SIGKILL sweeps until no descendant is left. Only then
-does it print one JSON line (its verdict on the run) and exit.
+While the runner runs, a watchdog counts the call's live processes and
+their resident memory a few times a second (``RLIMIT_NPROC`` counts per user
+and means nothing to root, so the count is the supervisor's own); past
+``max_processes`` or ``max_memory_mb`` the call is stopped like a timeout.
+Where a cgroup is writable (v2, or v1's pids and memory controllers, e.g.
+as root in a container) the runner starts inside a fresh one with
+``pids.max`` and a memory cap, so the kernel refuses the fork or the page
+before the watchdog even looks.
+
+When the runner exits or a limit is hit, the supervisor gives the call's
+processes a moment to finish on their own, then SIGTERM, a short grace
+period (so multiprocessing's resource tracker can unlink what it tracks),
+then SIGSTOP + SIGKILL sweeps until no descendant is left. Then it removes
+what the call left in ``/dev/shm`` (SharedMemory blocks and named
+semaphores created during the call that no live process has open), and only
+then prints one JSON line (its verdict on the run) and exits.
 """
 from __future__ import annotations
 
@@ -43,13 +54,18 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _descendants() -> list:
-    import psutil
+def _load_proctree(probe_parent: str):
+    """``mpgrade_probe/proctree.py`` by its path: nothing else of the engine is imported here."""
+    import importlib.util
 
-    try:
-        return [p for p in psutil.Process().children(recursive=True)]
-    except psutil.Error:
-        return []
+    spec = importlib.util.spec_from_file_location("_mpgrade_proctree",
+                                                  os.path.join(probe_parent, "mpgrade_probe", "proctree.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+proctree = None  # set in main()
 
 
 def _reap_zombies() -> None:
@@ -62,63 +78,52 @@ def _reap_zombies() -> None:
             return
 
 
-def _signal_all(procs: list, sig: int) -> None:
-    for proc in procs:
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
         try:
-            os.kill(proc.pid, sig)
+            os.kill(pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
 
 
-def _alive(procs: list) -> list:
-    import psutil
-
-    alive = []
-    for proc in procs:
-        try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                alive.append(proc)
-        except psutil.Error:
-            pass
-    return alive
+def _alive() -> list[int]:
+    """Live (non-zombie) descendants of this supervisor."""
+    return proctree.descendants()
 
 
 def kill_tree(settle_s: float, grace_s: float) -> list[dict]:
     """Kill every descendant of this process; return what had to be killed."""
     killed: dict[int, dict] = {}
     deadline = time.monotonic() + settle_s
-    while _alive(_descendants()) and time.monotonic() < deadline:
+    while _alive() and time.monotonic() < deadline:
         _reap_zombies()
         time.sleep(0.02)
-    procs = _alive(_descendants())
-    for proc in procs:
-        try:
-            killed[proc.pid] = {"pid": proc.pid, "cmdline": " ".join(proc.cmdline())[:200]}
-        except Exception:
-            killed[proc.pid] = {"pid": proc.pid, "cmdline": "?"}
-    if procs:
-        _signal_all(procs, signal.SIGTERM)
+    pids = _alive()
+    for pid in pids:
+        killed[pid] = {"pid": pid, "cmdline": proctree.cmdline(pid)[:200]}
+    if pids:
+        _signal_all(pids, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        while _alive(_descendants()) and time.monotonic() < deadline:
+        while _alive() and time.monotonic() < deadline:
             _reap_zombies()
             time.sleep(0.02)
     # Freeze before killing so a forking process cannot outrun the sweep.
     for _ in range(1000):
-        procs = _alive(_descendants())
-        if not procs:
+        pids = _alive()
+        if not pids:
             break
-        for proc in procs:
-            killed.setdefault(proc.pid, {"pid": proc.pid, "cmdline": "?"})
-        _signal_all(procs, signal.SIGSTOP)
-        frozen = _alive(_descendants())
-        _signal_all(frozen, signal.SIGKILL)
+        for pid in pids:
+            killed.setdefault(pid, {"pid": pid, "cmdline": "?"})
+        _signal_all(pids, signal.SIGSTOP)
+        _signal_all(_alive(), signal.SIGKILL)
         _reap_zombies()
         time.sleep(0.01)
     _reap_zombies()
     return list(killed.values())
 
 
-def _limits(config: dict):
+def _limits(config: dict, cgroup_procs: list[str]):
+    """What the runner's child does before exec: rlimits, then into the call's cgroup(s)."""
     limits = config.get("rlimits", {})
 
     def apply() -> None:
@@ -132,13 +137,152 @@ def _limits(config: dict):
                 resource.setrlimit(kind, (value, value))
             except (ValueError, OSError):
                 pass
+        for procs in cgroup_procs:
+            try:
+                with open(procs, "w") as handle:
+                    handle.write(str(os.getpid()))
+            except OSError:
+                pass
 
     return apply
 
 
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def make_cgroups(max_processes: int, max_memory: int) -> tuple[str | None, list[str]]:
+    """A fresh cgroup for the call where one is writable: (mode, its folders); (None, []) elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None, []
+    name = f"mpgrade-{os.getpid()}"
+    v2 = os.path.join(CGROUP_ROOT, "cgroup.controllers")
+    if os.path.exists(v2):
+        try:
+            with open(v2) as handle:
+                controllers = handle.read().split()
+            if "pids" in controllers and "memory" in controllers:
+                folder = os.path.join(CGROUP_ROOT, name)
+                os.mkdir(folder)
+                with open(os.path.join(folder, "pids.max"), "w") as handle:
+                    handle.write(str(max_processes))
+                with open(os.path.join(folder, "memory.max"), "w") as handle:
+                    handle.write(str(max_memory))
+                return "v2", [folder]
+        except OSError:
+            pass
+        return None, []
+    folders = []
+    try:
+        for controller, knob, value in (("pids", "pids.max", max_processes),
+                                        ("memory", "memory.limit_in_bytes", max_memory)):
+            folder = os.path.join(CGROUP_ROOT, controller, name)
+            os.mkdir(folder)
+            folders.append(folder)
+            with open(os.path.join(folder, knob), "w") as handle:
+                handle.write(str(value))
+        return "v1", folders
+    except OSError:
+        remove_cgroups(folders)
+        return None, []
+
+
+def _counter(path: str, key: str) -> int:
+    try:
+        with open(path) as handle:
+            for line in handle:
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def cgroup_limit_hit(folders: list[str]) -> str | None:
+    """"processes" if the kernel refused a fork in the call's cgroup, "memory" if it OOM-killed in it."""
+    for folder in folders:
+        if _counter(os.path.join(folder, "pids.events"), "max"):
+            return "processes"
+        if (_counter(os.path.join(folder, "memory.events"), "oom_kill")
+                or _counter(os.path.join(folder, "memory.oom_control"), "oom_kill")):
+            return "memory"
+    return None
+
+
+def remove_cgroups(folders: list[str]) -> None:
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+
+
+def resident_bytes(pids: list[int]) -> int:
+    """Resident memory of ``pids`` together (Linux; 0 elsewhere)."""
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+SHM = "/dev/shm"
+
+
+def shm_entries() -> set[str]:
+    try:
+        return set(os.listdir(SHM))
+    except OSError:
+        return set()
+
+
+def _open_elsewhere(names: set[str]) -> set[str]:
+    """Those of ``names`` some live process has mapped or open (it may be another call's, in use)."""
+    wanted = {os.path.join(SHM, name) for name in names}
+    busy = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/maps", "rb") as handle:
+                for line in handle.read().decode("utf-8", "replace").splitlines():
+                    path = line.split(None, 5)[-1] if line.count(" ") >= 5 else ""
+                    path = path.removesuffix(" (deleted)")
+                    if path in wanted:
+                        busy.add(os.path.basename(path))
+            for fd in os.scandir(f"/proc/{entry.name}/fd"):
+                target = os.readlink(fd.path)
+                if target in wanted:
+                    busy.add(os.path.basename(target))
+        except OSError:
+            continue
+    return busy
+
+
+def sweep_shm(before: set[str]) -> list[str]:
+    """Remove what appeared in /dev/shm during the call and nobody has open any more."""
+    new = shm_entries() - before
+    if not new:
+        return []
+    removed = []
+    for name in sorted(new - _open_elsewhere(new)):
+        try:
+            os.unlink(os.path.join(SHM, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
 def main(config_path: str) -> int:
+    global proctree
     with open(config_path, encoding="utf-8") as handle:
         config = json.load(handle)
+    proctree = _load_proctree(config["probe_parent"])
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     # If the grading process dies, take the call down with us.
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -149,17 +293,25 @@ def main(config_path: str) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     result_fd = int(config["result_fd"])
+    max_processes = int(config.get("max_processes", 100))
+    max_memory = int(config.get("max_memory_mb", 4096)) * 1024 * 1024
+    # The cgroup counts threads too (a Pool's parent has several): it is the kernel's backstop
+    # against a fork bomb outrunning the watchdog, set well above the watchdog's process count.
+    cgroup_mode, cgroups = (make_cgroups(4 * max_processes, max_memory) if config.get("cgroups", True)
+                            else (None, []))
+    shm_before = shm_entries()
     started = time.monotonic()
     with open(config["stdout"], "wb") as out, open(config["stderr"], "wb") as err:
         runner = subprocess.Popen(
             config["argv"], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
             cwd=config["cwd"], env=config["env"], pass_fds=(result_fd,),
-            start_new_session=True, preexec_fn=_limits(config), close_fds=True,
+            start_new_session=True, close_fds=True,
+            preexec_fn=_limits(config, [os.path.join(folder, "cgroup.procs") for folder in cgroups]),
         )
     os.close(result_fd)
     deadline = started + float(config["timeout"])
-    timed_out = False
-    exitcode = None
+    timed_out, limit, exitcode = False, None, None
+    peak_processes, peak_memory, tick = 0, 0, 0
     while True:
         exitcode = runner.poll()
         if exitcode is not None:
@@ -167,21 +319,42 @@ def main(config_path: str) -> int:
         if stopping["now"] or time.monotonic() >= deadline:
             timed_out = not stopping["now"]
             break
+        if tick % 5 == 0:  # the watchdog: every 50 ms
+            pids = _alive()
+            memory = resident_bytes(pids)
+            peak_processes, peak_memory = max(peak_processes, len(pids)), max(peak_memory, memory)
+            if len(pids) > max_processes:
+                limit = "processes"
+            elif memory > max_memory:
+                limit = "memory"
+            else:
+                limit = cgroup_limit_hit(cgroups)
+            if limit:
+                break
+        tick += 1
         time.sleep(0.01)
     elapsed = time.monotonic() - started
-    killed = kill_tree(settle_s=0.0 if timed_out else float(config.get("settle", 0.3)),
+    killed = kill_tree(settle_s=0.0 if (timed_out or limit) else float(config.get("settle", 0.3)),
                        grace_s=float(config.get("grace", 1.0)))
     if exitcode is None:
         exitcode = runner.poll()
-    left = [p.pid for p in _alive(_descendants())]
+    left = _alive()
+    limit = limit or cgroup_limit_hit(cgroups)
+    remove_cgroups(cgroups)
     verdict = {
         "exitcode": exitcode,
         "timed_out": timed_out,
+        "limit": limit,
         "interrupted": stopping["now"],
         "elapsed_s": round(elapsed, 4),
         "killed": [k for k in killed if k["pid"] != runner.pid],
         "left_alive": left,
         "subreaper": subreaper,
+        "cgroup": cgroup_mode,
+        "peak_processes": max(peak_processes, len(killed)),
+        "peak_memory_mb": round(peak_memory / 2**20),
+        "limits": {"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
+        "shm_swept": sweep_shm(shm_before) if not left else [],
     }
     sys.stdout.write(json.dumps(verdict) + "\n")
     sys.stdout.flush()
