@@ -152,6 +152,11 @@ def test_gradescope_zip_runs_in_a_fake_autograder_root(tmp_path):
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "run_autograder").chmod(0o755)
     _checkout(root / "submission", KIT_ROOT / "solutions" / "ex01_processes.py")
+    # setup.sh's venv: this test's own (it has the kit's dependencies), which run_autograder must switch to.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root / "venv")],
+                   check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    (root / "venv" / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+     / "outer.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
     done = _run([str(root / "run_autograder")], cwd=root, env={"MPGRADE_AUTOGRADER_ROOT": str(root)})
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((root / "results" / "results.json").read_text())

@@ -39,6 +39,13 @@ def grader_files(exercises: list[str]) -> list[Path]:
     return chosen
 
 
+def _plugin_installed() -> bool:
+    """Whether pytest finds the plugin by its ``pytest11`` entry point (the kit is pip-installed)."""
+    from importlib.metadata import entry_points
+
+    return any(point.name == "mpgrade" for point in entry_points(group="pytest11"))
+
+
 def pytest_command(files: list[Path], submission: Path, report_path: Path,
                    start_method: str | None, workers: str | None, extra: list[str]) -> list[str]:
     """The pytest command line that grades ``submission`` with the kit's own configuration."""
@@ -48,6 +55,8 @@ def pytest_command(files: list[Path], submission: Path, report_path: Path,
     ini = KIT_ROOT / "pyproject.toml"
     if ini.is_file():
         command += ["-c", str(ini)]
+    if not _plugin_installed():  # the kit used from its folder (e.g. Gradescope's run_autograder)
+        command += ["-p", "mpgrade.plugin"]
     if start_method:
         command += ["--start-method", start_method]
     if workers:
@@ -69,6 +78,8 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
         log_path = Path(scratch) / "pytest.log"
         command = pytest_command(files, submission, target, start_method, workers, list(pytest_args))
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+        # The grading child imports the engine from this kit, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GRADERS_DIR), env.get("PYTHONPATH")]))
         with open(log_path, "wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        cwd=KIT_ROOT, env=env, start_new_session=True)

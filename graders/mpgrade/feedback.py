@@ -120,7 +120,10 @@ def _over_limit(result: CallResult, action: str, module_file: str) -> str:
     """A call stopped for having too many processes or using too much memory."""
     figures = result.supervision
     limits = figures.get("limits") or {}
-    during = f"importing {module_file}" if result.phase in ("starting", "importing") else action
+    if result.phase in ("starting", "importing"):
+        during = f"importing {module_file}"
+    else:
+        during = f"running {action}" if action.startswith("`") else action[:1].lower() + action[1:]
     if result.limit == "processes":
         return (f"While {during}, your code had more than {limits.get('max_processes', '?')} processes alive at once "
                 f"({figures.get('peak_processes', '?')} seen), so it was stopped with all of them. "
@@ -178,6 +181,14 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
                 "(or never drained before join)." + output_tail(result))
     if status == "limit":
         return _over_limit(result, action, module_file) + output_tail(result)
+    if status == "tampered":
+        return (f"While running {action}, your code wrote to the grader's private result channel "
+                f"({result.detail.get('messages')} messages where the grader sends 3). Results can only come "
+                "from the grader, so this check fails. Return your answer from the function instead.")
+    if status == "crashed" and result.detail.get("supervisor_killed"):
+        return (f"While running {action}, your code killed the process that supervises it (its parent). "
+                "Every process it started was stopped, and the check fails. Do not signal processes "
+                "you did not start (os.getppid() is the grader's).")
     if status == "crashed":
         code = result.exitcode
         how = f"was killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exited with code {code}"

@@ -161,6 +161,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(os.environ.get("MPGRADE_AUTOGRADER_ROOT", "/autograder"))
+VENV_PYTHON = ROOT / "venv" / "bin" / "python"
+if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / "venv").resolve():
+    # Gradescope starts this with the image's python3; the kit and its dependencies are in setup.sh's venv.
+    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), os.path.abspath(__file__), *sys.argv[1:]])
 sys.path.insert(0, str(ROOT / "source" / "graders"))
 began = time.time()
 results_dir = ROOT / "results"

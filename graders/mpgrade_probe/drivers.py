@@ -36,10 +36,11 @@ def require(module: ModuleType, name: str, kind: str) -> Any:
         value = getattr(module, name)
     except AttributeError:
         raise MissingName(name, kind) from None
+    found = "class" if isinstance(value, type) else type(value).__name__
     if kind == "class" and not isinstance(value, type):
-        raise MissingName(name, kind, found=type(value).__name__)
+        raise MissingName(name, kind, found=found)
     if kind == "function" and (isinstance(value, type) or not callable(value)):
-        raise MissingName(name, kind, found=type(value).__name__)
+        raise MissingName(name, kind, found=found)
     return value
 
 

@@ -68,3 +68,21 @@ def cmdline(pid: int) -> str:
             return handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip() or "?"
     except OSError:
         return "?"
+
+
+def with_environment(name: str, value: str) -> list[int]:
+    """PIDs of live processes whose start-up environment holds ``name=value`` (Linux; empty elsewhere)."""
+    if not ON_LINUX:
+        return []
+    wanted = f"{name}={value}".encode()
+    found = []
+    for pid, (_, state) in _table().items():
+        if state == "Z" or pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                if wanted in handle.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            continue
+    return found

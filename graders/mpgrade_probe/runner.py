@@ -273,10 +273,31 @@ def main(request_path: str) -> None:
         os._exit(0)
 
 
+def _installed_only(path: list[str]) -> list[str]:
+    """``path`` without what is not part of the Python installation (e.g. an editable install's kit folder)."""
+    prefixes = tuple(os.path.join(os.path.realpath(p), "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    return [p for p in path if p and os.path.join(os.path.realpath(p), "").startswith(prefixes)]
+
+
 BOOT = (
-    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')];"
-    "sys.path.insert(0, sys.argv[1]);"
-    "from mpgrade_probe.runner import main; main(sys.argv[2])"
+    "import sys; sys.path.insert(0, sys.argv[1]);"
+    "from mpgrade_probe import runner; runner.hide_the_kit(); runner.main(sys.argv[2])"
 )
 """Source for ``python -I -c``: the runner's ``__main__`` has no file, so spawn
 and forkserver children never re-import it."""
+
+
+def hide_the_kit() -> None:
+    """Keep only the installation and the private probe copy on the import path.
+
+    An editable install puts the kit's ``graders/`` folder on every
+    interpreter's path (a ``.pth`` file) or a finder on ``sys.meta_path``;
+    student code must not import the engine or the grader modules from there,
+    nor find ``solutions/`` a relative path away from them.
+    """
+    probe = sys.path[0]
+    sys.path[:] = [probe, *_installed_only(sys.path[1:])]
+    sys.meta_path[:] = [finder for finder in sys.meta_path
+                        if not type(finder).__module__.startswith("__editable__")]
+    for name in [m for m in sys.modules if m == "mpgrade" or m.startswith("mpgrade.")]:
+        del sys.modules[name]

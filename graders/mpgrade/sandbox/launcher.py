@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,32 @@ from mpgrade_probe.runner import BOOT
 from .. import cpulock
 from .capture import CapturedOutput, read_capped
 
+CALL_MARK = "MPGRADE_CALL"
+"""Environment variable every process of a call inherits: how to find them if the supervisor is killed."""
 MAX_PIPE_BYTES = 16 * 1024 * 1024
 BACKSTOP_S = 10.0
 GRACE_S = 1.0
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
-PROBE_PARENT = Path(__file__).resolve().parents[2]
-"""The folder holding ``mpgrade_probe``; the only engine code the sandbox can import."""
+PROBE_SOURCE = Path(__file__).resolve().parents[2] / "mpgrade_probe"
+_probe_copy: Path | None = None
+
+
+def probe_parent() -> Path:
+    """A private copy of ``mpgrade_probe``, made once per grading process: the only engine code the sandbox sees.
+
+    The sandbox imports the probe from here, not from ``graders/``, so neither
+    its import path nor ``mpgrade_probe.__file__`` leads a relative path away
+    to the grader modules, hidden graders or ``solutions/``.
+    """
+    global _probe_copy
+    if _probe_copy is None or not (_probe_copy / "mpgrade_probe").is_dir():
+        import atexit
+
+        folder = Path(tempfile.mkdtemp(prefix="mpgrade-probe-"))
+        shutil.copytree(PROBE_SOURCE, folder / "mpgrade_probe", ignore=shutil.ignore_patterns("__pycache__"))
+        atexit.register(shutil.rmtree, folder, True)
+        _probe_copy = folder
+    return _probe_copy
 
 
 
@@ -102,7 +123,7 @@ class CallResult:
     """Everything a call left behind, as plain data."""
 
     status: str
-    """returned, raised, import_error, missing, timeout, limit, crashed, unencodable, sandbox_error."""
+    """returned, raised, import_error, missing, timeout, limit, crashed, tampered, unencodable, sandbox_error."""
     phase: str
     """How far the runner got: starting, importing, calling, done."""
     value: Any = None
@@ -220,9 +241,11 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
     }
     (workdir / "request.json").write_text(json.dumps(runner_request), encoding="utf-8")
     env = _sandbox_env()
-    env["HOME"] = str(scratch)
+    env["HOME"] = env["TMPDIR"] = str(scratch)
+    mark = uuid.uuid4().hex
+    env[CALL_MARK] = mark
     config = {
-        "argv": [sys.executable, "-I", "-B", "-c", BOOT, str(PROBE_PARENT), str(workdir / "request.json")],
+        "argv": [sys.executable, "-I", "-B", "-c", BOOT, str(probe_parent()), str(workdir / "request.json")],
         "cwd": str(scratch),
         "env": env,
         "stdout": str(workdir / "stdout.txt"),
@@ -233,7 +256,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
         "rlimits": request.limits.rlimits(request.timeout_s),
         "max_processes": request.limits.max_processes,
         "max_memory_mb": request.limits.max_memory_mb,
-        "probe_parent": str(PROBE_PARENT),
+        "probe_parent": str(probe_parent()),
     }
     (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
     supervisor = subprocess.Popen(
@@ -293,7 +316,50 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
             _kill_session(supervisor)
             supervisor.wait(timeout=5)
         supervisor.stdout.close()
-    return _assemble(workdir, _frames(bytes(result_bytes)), verdict_bytes, overflow)
+    if not verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
+        _sweep_orphans(mark, supervisor.pid)
+    result = _assemble(workdir, _frames(bytes(result_bytes)), verdict_bytes, overflow)
+    if not verdict_bytes.strip() and supervisor.returncode == -signal.SIGKILL and result.runner_pid:
+        result.status, result.detail = "crashed", {"supervisor_killed": True}
+    return result
+
+
+def _sweep_orphans(mark: str, supervisor_pid: int) -> None:
+    """Kill every process carrying this call's mark, and the call's cgroup, until none is left."""
+    from mpgrade_probe import proctree
+
+    for folder in (f"/sys/fs/cgroup/mpgrade-{supervisor_pid}", f"/sys/fs/cgroup/pids/mpgrade-{supervisor_pid}",
+                   f"/sys/fs/cgroup/memory/mpgrade-{supervisor_pid}"):
+        for _ in range(100):
+            try:
+                pids = [int(line) for line in Path(folder, "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                break
+            if not pids:
+                break
+            for pid in pids:
+                _kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+    for _ in range(100):
+        marked = proctree.with_environment(CALL_MARK, mark)
+        if not marked:
+            return
+        for pid in marked:
+            _kill(pid, signal.SIGSTOP)
+        for pid in marked:
+            _kill(pid, signal.SIGKILL)
+        time.sleep(0.02)
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflow: bool) -> CallResult:
@@ -319,9 +385,13 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         runner_pid=(events.get("started") or {}).get("pid"),
     )
     final = events.get("result")
-    if result.limit:  # whatever the runner managed to send, the call was stopped
+    counts = {name: sum(1 for m in messages if m.get("event") == name) for name in ("started", "imported", "result")}
+    if result.limit:  # whatever was sent (forked copies of the runner may send too), the call was stopped
         result.status = "limit"
         result.detail = {"limit": result.limit, **result.supervision}
+    elif any(count > 1 for count in counts.values()) or set(events) - {"started", "imported", "result"}:
+        # The runner sends each message once; anything else was written by student code.
+        result.status, result.detail = "tampered", {"messages": len(messages)}
     elif final is not None:
         result.phase = "done"
         result.status = str(final.get("status"))

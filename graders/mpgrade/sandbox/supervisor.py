@@ -240,25 +240,31 @@ def shm_entries() -> set[str]:
         return set()
 
 
-def _open_elsewhere(names: set[str]) -> set[str]:
-    """Those of ``names`` some live process has mapped or open (it may be another call's, in use)."""
-    wanted = {os.path.join(SHM, name) for name in names}
-    busy = set()
+def _held_elsewhere(inodes: set[int]) -> set[int]:
+    """Those of ``inodes`` (in /dev/shm) some live process has mapped or open: maybe another call's, in use.
+
+    Matched by inode, not by name: glibc creates a named semaphore under a
+    temporary name, maps it, then links it to its real name, so ``maps``
+    shows the temporary name (deleted).
+    """
+    busy: set[int] = set()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/maps", "rb") as handle:
-                for line in handle.read().decode("utf-8", "replace").splitlines():
-                    path = line.split(None, 5)[-1] if line.count(" ") >= 5 else ""
-                    path = path.removesuffix(" (deleted)")
-                    if path in wanted:
-                        busy.add(os.path.basename(path))
+                for line in handle:
+                    fields = line.split(None, 5)
+                    if len(fields) == 6 and fields[5].startswith(b"/dev/shm/") and int(fields[4]) in inodes:
+                        busy.add(int(fields[4]))
             for fd in os.scandir(f"/proc/{entry.name}/fd"):
-                target = os.readlink(fd.path)
-                if target in wanted:
-                    busy.add(os.path.basename(target))
-        except OSError:
+                try:
+                    inode = os.stat(fd.path).st_ino
+                except OSError:
+                    continue
+                if inode in inodes:
+                    busy.add(inode)
+        except (OSError, ValueError):
             continue
     return busy
 
@@ -268,8 +274,17 @@ def sweep_shm(before: set[str]) -> list[str]:
     new = shm_entries() - before
     if not new:
         return []
+    inodes = {}
+    for name in new:
+        try:
+            inodes[name] = os.lstat(os.path.join(SHM, name)).st_ino
+        except OSError:
+            continue
+    busy = _held_elsewhere(set(inodes.values()))
     removed = []
-    for name in sorted(new - _open_elsewhere(new)):
+    for name, inode in sorted(inodes.items()):
+        if inode in busy:
+            continue
         try:
             os.unlink(os.path.join(SHM, name))
             removed.append(name)

@@ -1,0 +1,238 @@
+"""The hostile battery: broken and malicious submissions, what grading each must come to, and a runner.
+
+Used by ``tests/test_hostile.py`` (one test per case) and ``benchmarks/hostile.py``
+(the whole battery as a table). Each case is a folder next to this file; it
+is copied to a scratch folder before grading, so whatever it writes "near
+itself" lands there. Every process the case starts carries an environment
+mark, so the processes it left alive can be found (and are killed after
+counting); ``/dev/shm`` is compared before and after.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+MARK = "MPGRADE_BATTERY_MARK"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile submission and the verdict grading must reach."""
+
+    name: str
+    exercise: str
+    check: str
+    """The grader check to run (a test function of the exercise's grader), or "*" for the whole exercise."""
+    expect: str
+    """"failed", "passed" or "not gradable"."""
+    says: tuple[str, ...] = ()
+    """Words the feedback must contain (the cause, named for the student)."""
+    via: str = "check"
+    """"check": one grader check in this process; "cli": ``mpgrade check`` as a user runs it; "batch"."""
+    timeout_factor: float = 1.0
+    linger_s: float = 0.0
+    """Wait this long before counting leftovers (a daemon that would act later)."""
+    must_not_exist: tuple[str, ...] = ()
+    """Files (relative to the scratch folder) that must not exist afterwards."""
+
+
+EX01 = "test_exit_codes_in_order"
+CASES = (
+    Case("fork_bomb", "ex01_processes", EX01, "failed", ("processes alive at once",)),
+    Case("import_busy_loop", "ex01_processes", EX01, "failed", ("Importing ex01_processes.py did not finish",),
+         timeout_factor=0.25),
+    Case("worker_busy_loop", "ex01_processes", EX01, "failed", ("did not finish within 5 s",), timeout_factor=0.25),
+    Case("pool_without_guard", "ex02_pool", "test_main_guard", "failed", ("__main__",)),
+    Case("pool_workers_die_of_cpu_limit", "ex01_processes", EX01, "failed", ("did not finish within 5 s",),
+         timeout_factor=0.25),
+    Case("memory_bomb_20gb", "ex01_processes", EX01, "failed", ("MemoryError", "ex01_processes.py:5")),
+    Case("memory_growth", "ex01_processes", EX01, "failed", ("MB of memory",)),
+    Case("print_flood_100mb", "ex01_processes", EX01, "passed"),
+    Case("setsid_daemon", "ex01_processes", EX01, "passed", linger_s=3.0,
+         must_not_exist=("submission/daemon-was-here.json", "report.json")),
+    Case("shm_and_semaphore_left", "ex01_processes", EX01, "passed"),
+    Case("os_exit_at_import", "ex01_processes", EX01, "failed", ("exited with code 0",)),
+    Case("sys_exit_at_import", "ex01_processes", EX01, "failed", ("SystemExit", "exits while it is being imported")),
+    Case("fake_reports", "ex01_processes", "*", "failed", ("private result channel",), via="cli"),
+    Case("shipped_config_and_shadows", "ex01_processes", "*", "failed", ("NotImplementedError",), via="cli",
+         must_not_exist=("submission/sitecustomize-ran.txt",)),
+    Case("monkeypatching", "ex01_processes", "test_each_call_in_its_own_process", "failed"),
+    Case("reads_solutions", "ex01_processes", EX01, "failed", ("returned []",)),
+    Case("stack_snooping", "ex01_processes", EX01, "failed", ("returned []",)),
+    Case("kills_its_parent", "ex01_processes", EX01, "failed", ("killed the process that supervises it",)),
+    Case("syntax_error", "ex01_processes", EX01, "failed", ("SyntaxError", "ex01_processes.py:1")),
+    Case("latin1_bytes", "ex01_processes", EX01, "failed", ("SyntaxError", "utf-8")),
+    Case("missing_function", "ex01_processes", EX01, "failed", ("has no function `run_in_processes`",)),
+    Case("class_not_function", "ex01_processes", EX01, "failed", ("as a class, not a function",)),
+    Case("huge_file", "ex01_processes", EX01, "failed", ("File too large",)),
+    Case("symlink_outside", "ex01_processes", "*", "not gradable", ("symbolic link",), via="batch"),
+    Case("zip_bomb", "ex01_processes", "*", "not gradable", ("unpacks to more than",), via="batch"),
+    Case("zip_with_forged_size", "ex01_processes", "*", "not gradable", ("not gradable",), via="batch"),
+    Case("zip_with_parent_paths", "ex01_processes", "*", "not gradable", ("outside its folder",), via="batch"),
+    Case("tar_with_parent_paths", "ex01_processes", "*", "not gradable", ("outside its folder",), via="batch"),
+)
+
+
+@dataclass
+class Row:
+    """What happened to one case."""
+
+    case: str
+    expected: str
+    verdict: str
+    feedback: str
+    seconds: float
+    processes_left: int
+    shm_left: list[str]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.processes_left == 0 and not self.shm_left
+
+
+def _marked(mark: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and proc.status() != psutil.STATUS_ZOMBIE \
+                    and proc.environ().get(MARK) == mark:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _shm() -> set[str]:
+    try:
+        return set(os.listdir("/dev/shm"))
+    except OSError:
+        return set()
+
+
+def _make_batch_input(case: Case, submissions: Path, scratch: Path) -> None:
+    """The class folder for a batch case: one student whose submission is the hostile part."""
+    student = submissions / "student"
+    source = HERE / case.name
+    if case.name == "symlink_outside":
+        (student / "exercises").mkdir(parents=True)
+        secret = scratch / "outside-secret.py"
+        secret.write_text("SECRET = 1\n")
+        shutil.copy(source / "ex01_processes.py", student / "exercises" / "ex01_processes.py")
+        (student / "exercises" / "ex02_pool.py").symlink_to(secret)
+        return
+    archive = submissions / "student.zip"
+    if case.name == "zip_bomb":  # 60 MB of zeros compress to ~60 KB
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            zipped.writestr("exercises/ex01_processes.py", b"\n" * (60 * 1024 * 1024))
+    elif case.name == "zip_with_forged_size":
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            zipped.writestr("exercises/ex01_processes.py", b"#" * (60 * 1024 * 1024))
+        data = bytearray(archive.read_bytes())  # declare 10 bytes in every header; the data is 60 MB
+        for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+            at = data.find(signature)
+            data[at + offset:at + offset + 4] = (10).to_bytes(4, "little")
+        archive.write_bytes(bytes(data))
+    elif case.name == "zip_with_parent_paths":
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("../escape.py", "ESCAPED = True\n")
+            zipped.writestr("exercises/ex01_processes.py", "def run_in_processes(f, a):\n    return []\n")
+    elif case.name == "tar_with_parent_paths":
+        import io
+        import tarfile
+
+        with tarfile.open(submissions / "student.tar.gz", "w:gz") as tarred:
+            for name, text in (("../escape.py", b"ESCAPED = True\n"),
+                               ("exercises/ex01_processes.py", b"def run_in_processes(f, a):\n    return []\n")):
+                info = tarfile.TarInfo(name)
+                info.size = len(text)
+                tarred.addfile(info, io.BytesIO(text))
+
+
+def run_case(case: Case, scratch: Path) -> Row:
+    """Grade ``case`` in ``scratch``; count what it left behind; compare with what it must come to."""
+    submission = scratch / "submission"
+    if case.via != "batch":
+        shutil.copytree(HERE / case.name, submission)
+    mark = uuid.uuid4().hex
+    previous_mark = os.environ.get(MARK)
+    os.environ[MARK] = mark
+    shm_before = _shm()
+    began = time.monotonic()
+    verdict, feedback = "error", ""
+    try:
+        if case.via == "check":
+            from mpgrade.direct import run_check
+
+            outcome = run_check(case.exercise, case.check, submission, timeout_factor=case.timeout_factor)
+            verdict, feedback = outcome.status, outcome.feedback
+        elif case.via == "cli":
+            report_path = scratch / "real-report.json"
+            completed = subprocess.run(
+                [str(Path(sys.executable).with_name("mpgrade")), "check", "--submission", str(submission), "--report",
+                 str(report_path), case.exercise.split("_")[0]],
+                capture_output=True, text=True, timeout=300, cwd=submission)
+            report = json.loads(report_path.read_text())
+            exercise = report["exercises"][case.exercise]
+            failing = [c for c in exercise["checks"] if c["status"] != "passed"]
+            verdict = "failed" if failing or completed.returncode != 0 else "passed"
+            feedback = "\n".join(c["feedback"] for c in failing)
+        else:  # batch
+            from mpgrade.batch import grade_class
+
+            submissions = scratch / "class"
+            submissions.mkdir()
+            _make_batch_input(case, submissions, scratch)
+            grade_class(submissions, scratch / "results", workers=1, exercises=["ex01"])
+            status = json.loads((scratch / "results" / "students" / "student" / "status.json").read_text())
+            verdict = "not gradable" if status["status"] == "error" else status["status"]
+            feedback = status.get("reason", "")
+    finally:
+        seconds = time.monotonic() - began
+        if previous_mark is None:
+            os.environ.pop(MARK, None)
+        else:
+            os.environ[MARK] = previous_mark
+    time.sleep(case.linger_s)
+    left = _marked(mark)
+    for proc in left:  # never leave the battery's processes behind, whatever the verdict
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    shm_left = sorted(_shm() - shm_before)
+    for name in shm_left:
+        try:
+            os.unlink(os.path.join("/dev/shm", name))
+        except OSError:
+            pass
+    row = Row(case.name, case.expect, verdict, feedback, round(seconds, 2), len(left), shm_left)
+    if verdict != case.expect:
+        row.problems.append(f"verdict {verdict}, expected {case.expect}")
+    row.problems += [f"feedback lacks {word!r}" for word in case.says if word not in feedback]
+    row.problems += [f"{name} exists" for name in case.must_not_exist if (scratch / name).exists()]
+    if "Traceback" in feedback:
+        row.problems.append("feedback shows a traceback")
+    if (scratch / "escape.py").exists() or (scratch / "class" / "escape.py").exists():
+        row.problems.append("an archive wrote outside its folder")
+    return row
+
+
+def run_all(cases: tuple[Case, ...] = CASES) -> list[Row]:
+    rows = []
+    for case in cases:
+        with tempfile.TemporaryDirectory(prefix=f"battery-{case.name}-") as scratch:
+            rows.append(run_case(case, Path(scratch)))
+    return rows

@@ -1,0 +1,1 @@
+raise RuntimeError("a student's json.py shadowed the standard library's")

@@ -1,0 +1,1 @@
+raise RuntimeError("a student's random.py shadowed the standard library's")

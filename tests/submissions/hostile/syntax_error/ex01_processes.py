@@ -1,0 +1,2 @@
+def run_in_processes(func, args_list)
+    return []
