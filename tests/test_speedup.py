@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,14 @@ def test_exclusive_measurements_never_overlap_other_calls_under_xdist(pytester, 
     assert overlapping == []
     # The busy worker really was running around the exclusive window, so the lock had work to do.
     assert min(w["start"] for w in others) < alone["start"] < max(w["end"] for w in others)
+
+
+def test_a_patched_clock_earns_no_speedup():
+    """One worker, then time.perf_counter patched to claim a quarter of the time: timed from outside, no speedup."""
+    from mpgrade.direct import run_check
+
+    cheat = Path(__file__).parent / "submissions" / "speedup" / "clock_patch"
+    outcome = run_check("ex02_pool", "test_primes_in_ranges_speedup", cheat, seed=7)
+    assert outcome.status == "failed" and outcome.fraction == 0.0, outcome.feedback
+    figures = outcome.details["speedup"]
+    assert figures["student_speedup"] < 1.3, figures

@@ -8,7 +8,9 @@ can deliver right now:
                               (same work, same start method, interleaved)
 
 all inside sandboxes, under the machine-wide exclusive CPU lock (nothing else
-of any grading process runs meanwhile), and compare medians. The number of
+of any grading process runs meanwhile), timed from the grading process (from
+the sandbox's "imported" message to its result's arrival, so a student who
+patches ``time.perf_counter`` gains nothing), and compare medians. The number of
 rounds adapts: two when both would give (nearly) the same points, up to
 five when they disagree, so a noisy round on a shared machine is outvoted
 instead of deciding a grade, and the common, clear cases cost two rounds
@@ -99,6 +101,11 @@ def enough_rounds(serial: list[float], engine: list[float], mine: list[float]) -
     return max(fractions) - min(fractions) <= AGREEMENT
 
 
+def _outside(result: Any, inside: float | None) -> float:
+    """A run's duration as the grading process saw it (student code may patch the sandbox's clocks)."""
+    return float(result.outside_seconds if result.outside_seconds is not None else inside or 0.0)
+
+
 def measure(student: Any, function: str, args: tuple, work: str, items: list, processes: int,
             expected: Any, timeout: float = 60) -> Figures:
     """Measure serial, engine and student runs of the same work, interleaved, with nothing else running.
@@ -115,17 +122,18 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
                       what="the speedup warm-up")
         while not mine or (budget.usable >= 2 and not enough_rounds(serial, engine, mine)):
             # With one usable CPU there is nothing to measure: one round gathers the structural evidence.
-            baseline = student.drive("serial_map", work, items, timeout=timeout,
-                                     what=f"{work} over the inputs, one after another").value
-            serial.append(baseline["seconds"])
-            serial_cpu.append(baseline["cpu_s"])
-            engine.append(student.drive("engine_pool_map", work, items, processes, timeout=timeout,
-                                        what=f"a Pool({processes}) running {work}").value["seconds"])
+            run = student.drive("serial_map", work, items, timeout=timeout,
+                                what=f"{work} over the inputs, one after another")
+            serial.append(_outside(run, run.value["seconds"]))
+            serial_cpu.append(run.value["cpu_s"])
+            run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
+                                what=f"a Pool({processes}) running {work}")
+            engine.append(_outside(run, run.value["seconds"]))
             result = student.call(function, *args, timeout=timeout)
             if result.value != expected:
                 raise CheckFailed(f"{function} returned {str(result.value)[:120]}; expected {str(expected)[:120]}. "
                                   "A speedup counts only for a correct answer.")
-            mine.append(float(result.seconds or 0.0))
+            mine.append(_outside(result, result.seconds))
             child_cpu.append(float(result.children_cpu_s or 0.0))
             started.append(calls(result, "Process.start", from_student=False))
     s, e, m = statistics.median(serial), statistics.median(engine), statistics.median(mine)

@@ -133,7 +133,10 @@ class CallResult:
     detail: dict = field(default_factory=dict)
     """Status-specific facts (missing name, unencodable reason, ...)."""
     seconds: float | None = None
-    """Time inside the student function, measured in the sandbox."""
+    """Time inside the student function, measured in the sandbox (student code could fake its clock)."""
+    outside_seconds: float | None = None
+    """The same span seen from the grading process: from the "imported" message to the result's arrival.
+    Student code cannot shorten it by patching clocks; it includes a few ms of the runner's bookkeeping."""
     self_cpu_s: float | None = None
     """CPU time of the calling process (and its threads) during the call."""
     children_cpu_s: float | None = None
@@ -168,7 +171,8 @@ class CallResult:
     runner_pid: int | None = None
 
 
-def _frames(data: bytes) -> list[dict]:
+def _frames(data: bytes) -> list[tuple[dict, int]]:
+    """The messages in ``data``, each with the offset where it ends."""
     messages = []
     offset = 0
     while offset + 4 <= len(data):
@@ -179,10 +183,18 @@ def _frames(data: bytes) -> list[dict]:
             message = json.loads(data[offset + 4:offset + 4 + size])
         except ValueError:
             break
-        if isinstance(message, dict):
-            messages.append(message)
         offset += 4 + size
+        if isinstance(message, dict):
+            messages.append((message, offset))
     return messages
+
+
+def _arrival(arrivals: list[tuple[int, float]], end: int) -> float | None:
+    """When the byte before offset ``end`` reached us (``arrivals``: bytes received so far, monotonic time)."""
+    for received, when in arrivals:
+        if received >= end:
+            return when
+    return None
 
 
 def _sandbox_env() -> dict[str, str]:
@@ -267,6 +279,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
     )
     os.close(write_fd)
     result_bytes, verdict_bytes = bytearray(), bytearray()
+    arrivals: list[tuple[int, float]] = []
     overflow = False
     selector = selectors.DefaultSelector()
     os.set_blocking(read_fd, False)
@@ -290,6 +303,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
                         selector.unregister(read_fd)
                     elif len(result_bytes) + len(chunk) <= MAX_PIPE_BYTES:
                         result_bytes += chunk
+                        arrivals.append((len(result_bytes), time.monotonic()))
                     else:
                         overflow = True
                 else:
@@ -305,6 +319,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
                     overflow = True
                     break
                 result_bytes += chunk
+                arrivals.append((len(result_bytes), time.monotonic()))
         except BlockingIOError:
             pass
     finally:
@@ -318,7 +333,13 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
         supervisor.stdout.close()
     if not verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
         _sweep_orphans(mark, supervisor.pid)
-    result = _assemble(workdir, _frames(bytes(result_bytes)), verdict_bytes, overflow)
+    framed = _frames(bytes(result_bytes))
+    result = _assemble(workdir, [message for message, _ in framed], verdict_bytes, overflow)
+    ends = {message.get("event"): end for message, end in framed}
+    if "imported" in ends and "result" in ends and result.status != "tampered":
+        began, ended = _arrival(arrivals, ends["imported"]), _arrival(arrivals, ends["result"])
+        if began is not None and ended is not None:
+            result.outside_seconds = ended - began
     if not verdict_bytes.strip() and supervisor.returncode == -signal.SIGKILL and result.runner_pid:
         result.status, result.detail = "crashed", {"supervisor_killed": True}
     return result
