@@ -26,3 +26,23 @@ def test_hostile_submission_is_contained(case, tmp_path):
 def test_every_case_folder_is_in_the_battery():
     folders = {p.name for p in battery.HERE.iterdir() if p.is_dir() and not p.name.startswith("__")}
     assert folders <= {case.name for case in battery.CASES}
+
+
+def test_a_hostile_exercise_leaves_the_others_graded(tmp_path, leftovers):
+    """A fork bomb in ex01 costs ex01's points only: ex04 next to it still gets full marks."""
+    import shutil
+
+    from conftest import KIT_ROOT, grade_cli
+
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(battery.HERE / "fork_bomb" / "ex01_processes.py", submission)
+    shutil.copy(KIT_ROOT / "solutions" / "ex04_pipe.py", submission)
+    completed, report = grade_cli(submission, tmp_path, "ex01", "ex04")
+    assert completed.returncode == 1
+    assert report["exercises"]["ex04_pipe"]["score"] == 10
+    ex01 = report["exercises"]["ex01_processes"]
+    assert any("processes alive at once" in check["feedback"] for check in ex01["checks"])
+    assert ex01["score"] <= 1  # at most the guard point: the file runs nothing at import
+    assert report["environment"]["limits"]["max_processes"] == 100
+    assert leftovers() == []

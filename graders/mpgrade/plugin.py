@@ -193,7 +193,9 @@ def environment(config: pytest.Config) -> dict[str, Any]:
     settings = config.stash[_SETTINGS]
     env = machine.environment()
     env.update(start_method=settings.start_method, seed=settings.seed, timeout_factor=settings.timeout_factor,
-               speedup_policy=settings.speedup_policy, mpgrade=_version())
+               speedup_policy=settings.speedup_policy, mpgrade=_version(),
+               limits={"max_processes": settings.max_processes, "max_memory_mb": settings.max_memory_mb,
+                       "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb})
     return env
 
 

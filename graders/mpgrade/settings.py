@@ -93,6 +93,12 @@ SETTINGS = (
     Setting("max_memory_mb", "--mpgrade-max-memory", "MPGRADE_MAX_MEMORY_MB",
             "stop a call whose processes together hold more than this many MB of memory (default 4096)",
             _positive_int, lambda: 4096),
+    Setting("max_address_space_mb", "--mpgrade-max-address-space", "MPGRADE_MAX_ADDRESS_SPACE_MB",
+            "address space of each process of a call, in MB (RLIMIT_AS; default 2048: room for numpy)",
+            _positive_int, lambda: 2048),
+    Setting("max_file_mb", "--mpgrade-max-file-size", "MPGRADE_MAX_FILE_MB",
+            "largest file (and SharedMemory block) a call may write, in MB (RLIMIT_FSIZE; default 256)",
+            _positive_int, lambda: 256),
     Setting("report", "--mpgrade-report", "MPGRADE_REPORT",
             "write the mpgrade report v1 (JSON) to this path",
             lambda text: Path(text).expanduser().resolve(), lambda: None),
@@ -111,6 +117,8 @@ class GradingSettings:
     speedup_policy: str = "structural"
     max_processes: int = 100
     max_memory_mb: int = 4096
+    max_address_space_mb: int = 2048
+    max_file_mb: int = 256
 
 
 def resolve(from_option: Callable[[str], Any], from_ini: Callable[[str], Any],

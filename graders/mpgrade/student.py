@@ -54,7 +54,9 @@ class Student:
             submission=self.settings.submission, module=self.exercise, target=target, kind=kind,
             args=args, kwargs=kwargs, start_method=start_method or self.settings.start_method,
             timeout_s=limit, races=races,
-            limits=Limits(max_processes=self.settings.max_processes, max_memory_mb=self.settings.max_memory_mb),
+            limits=Limits(max_processes=self.settings.max_processes, max_memory_mb=self.settings.max_memory_mb,
+                          address_space_mb=self.settings.max_address_space_mb,
+                          file_size_mb=self.settings.max_file_mb),
         )
         return run_call(request)
 
