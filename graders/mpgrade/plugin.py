@@ -196,6 +196,9 @@ def environment(config: pytest.Config) -> dict[str, Any]:
                speedup_policy=settings.speedup_policy, mpgrade=_version(),
                limits={"max_processes": settings.max_processes, "max_memory_mb": settings.max_memory_mb,
                        "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb})
+    from .sandbox.namespaces import environment_note
+
+    env["sandbox"] = environment_note(settings.namespaces)
     return env
 
 

@@ -54,6 +54,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _namespaces(text: str) -> str:
+    if text not in ("auto", "off"):
+        raise ValueError("choose auto or off")
+    return text
+
+
 def _seed(text: str) -> int:
     return int(text)
 
@@ -99,6 +105,10 @@ SETTINGS = (
     Setting("max_file_mb", "--mpgrade-max-file-size", "MPGRADE_MAX_FILE_MB",
             "largest file (and SharedMemory block) a call may write, in MB (RLIMIT_FSIZE; default 256)",
             _positive_int, lambda: 256),
+    Setting("namespaces", "--mpgrade-namespaces", "MPGRADE_NAMESPACES",
+            "auto: run student code inside bubblewrap (no network, read-only files, the kit hidden) where a "
+            "probe shows bwrap works; off: never (default auto)",
+            _namespaces, lambda: "auto"),
     Setting("report", "--mpgrade-report", "MPGRADE_REPORT",
             "write the mpgrade report v1 (JSON) to this path",
             lambda text: Path(text).expanduser().resolve(), lambda: None),
@@ -119,6 +129,7 @@ class GradingSettings:
     max_memory_mb: int = 4096
     max_address_space_mb: int = 2048
     max_file_mb: int = 256
+    namespaces: str = "auto"
 
 
 def resolve(from_option: Callable[[str], Any], from_ini: Callable[[str], Any],

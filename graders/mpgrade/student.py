@@ -57,6 +57,7 @@ class Student:
             limits=Limits(max_processes=self.settings.max_processes, max_memory_mb=self.settings.max_memory_mb,
                           address_space_mb=self.settings.max_address_space_mb,
                           file_size_mb=self.settings.max_file_mb),
+            namespaces=self.settings.namespaces,
         )
         return run_call(request)
 

@@ -36,6 +36,7 @@ from mpgrade_probe import plaindata
 from mpgrade_probe.runner import BOOT
 
 from .. import cpulock
+from . import namespaces
 from .capture import CapturedOutput, read_capped
 
 CALL_MARK = "MPGRADE_CALL"
@@ -116,6 +117,8 @@ class CallRequest:
     races: bool = False
     """Hand out tracked shared objects and locks, and record how they were used."""
     limits: Limits = Limits()
+    namespaces: str = "auto"
+    """"auto": inside bubblewrap where it works (see ``namespaces``); "off": never."""
 
 
 @dataclass
@@ -256,8 +259,11 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
     env["HOME"] = env["TMPDIR"] = str(scratch)
     mark = uuid.uuid4().hex
     env[CALL_MARK] = mark
+    argv = [sys.executable, "-I", "-B", "-c", BOOT, str(probe_parent()), str(workdir / "request.json")]
+    if namespaces.wanted(request.namespaces):
+        argv = namespaces.command(argv, workdir, Path(request.submission), [probe_parent()])
     config = {
-        "argv": [sys.executable, "-I", "-B", "-c", BOOT, str(probe_parent()), str(workdir / "request.json")],
+        "argv": argv,
         "cwd": str(scratch),
         "env": env,
         "stdout": str(workdir / "stdout.txt"),

@@ -38,7 +38,7 @@ class Case:
     expect: str
     """"failed", "passed" or "not gradable"."""
     says: tuple[str, ...] = ()
-    """Words the feedback must contain (the cause, named for the student)."""
+    """Words the feedback must contain (the cause, named for the student); "a|b" accepts either."""
     via: str = "check"
     """"check": one grader check in this process; "cli": ``mpgrade check`` as a user runs it; "batch"."""
     timeout_factor: float = 1.0
@@ -71,7 +71,9 @@ CASES = (
     Case("monkeypatching", "ex01_processes", "test_each_call_in_its_own_process", "failed"),
     Case("reads_solutions", "ex01_processes", EX01, "failed", ("returned []",)),
     Case("stack_snooping", "ex01_processes", EX01, "failed", ("returned []",)),
-    Case("kills_its_parent", "ex01_processes", EX01, "failed", ("killed the process that supervises it",)),
+    # Inside bubblewrap the parent is the namespace's init, which ignores the signal: the call then times out.
+    Case("kills_its_parent", "ex01_processes", EX01, "failed",
+         ("killed the process that supervises it|did not finish within 5 s",), timeout_factor=0.25),
     Case("syntax_error", "ex01_processes", EX01, "failed", ("SyntaxError", "ex01_processes.py:1")),
     Case("latin1_bytes", "ex01_processes", EX01, "failed", ("SyntaxError", "utf-8")),
     Case("missing_function", "ex01_processes", EX01, "failed", ("has no function `run_in_processes`",)),
@@ -221,7 +223,8 @@ def run_case(case: Case, scratch: Path) -> Row:
     row = Row(case.name, case.expect, verdict, feedback, round(seconds, 2), len(left), shm_left)
     if verdict != case.expect:
         row.problems.append(f"verdict {verdict}, expected {case.expect}")
-    row.problems += [f"feedback lacks {word!r}" for word in case.says if word not in feedback]
+    row.problems += [f"feedback lacks {word!r}" for word in case.says
+                     if not any(part in feedback for part in word.split("|"))]
     row.problems += [f"{name} exists" for name in case.must_not_exist if (scratch / name).exists()]
     if "Traceback" in feedback:
         row.problems.append("feedback shows a traceback")
