@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mpgrade.speedup import MAX_ROUNDS, Figures, enough_rounds, judge, round_fraction
+from mpgrade.speedup import MAX_ROUNDS, Figures, Rounds, enough_rounds, judge
 
 
 def figures(serial=2.0, engine=1.1, student=1.15, cpus=2, child_cpu=2.0, started=2) -> Figures:
@@ -52,25 +52,41 @@ def test_not_measurable_here_follows_the_policy(cpus, engine):
     assert failed.fraction == 0.0 and "regrade" in failed.feedback
 
 
-def test_one_round_alone_gives_the_share_judge_would():
-    assert round_fraction(2.0, 1.1, 1.15) == 1.0
-    assert round_fraction(2.0, 1.1, 1.9) == 0.0
-    assert round_fraction(2.0, 1.1, 1.6) == judge(figures(student=1.6)).fraction
-    assert round_fraction(2.0, 1.9, 1.9) == 1.0  # as fast as this (busy) machine's own Pool
+def rounds(*runs) -> Rounds:
+    """Rounds from (serial, engine, student[, child_cpu, started]) tuples; serial CPU 2.0 s."""
+    measured = Rounds()
+    for run in runs:
+        serial, engine, student, child_cpu, started = (*run, 2.0, 2)[:5] if len(run) == 3 else run
+        measured.serial.append(serial)
+        measured.engine.append(engine)
+        measured.student.append(student)
+        measured.serial_cpu.append(2.0)
+        measured.child_cpu.append(child_cpu)
+        measured.started.append(started)
+    return measured
+
+
+def test_each_round_alone_is_judged_as_judge_would():
+    measured = rounds((2.0, 1.1, 1.15), (2.0, 1.1, 1.6))
+    assert judge(measured.figures(2, 2.0, 2, only=0)).fraction == 1.0
+    assert judge(measured.figures(2, 2.0, 2, only=1)).fraction == judge(figures(student=1.6)).fraction
+    assert measured.figures(2, 2.0, 2).rounds == 2
 
 
 def test_two_rounds_suffice_when_they_agree_on_the_points():
-    assert not enough_rounds([2.0], [1.1], [1.15])
-    assert enough_rounds([2.0, 2.1], [1.1, 1.2], [1.15, 1.1])  # full twice
-    assert enough_rounds([2.0, 2.1], [1.1, 1.2], [2.0, 1.85])  # no speedup, noise or not
+    assert not enough_rounds(rounds((2.0, 1.1, 1.15)))
+    assert enough_rounds(rounds((2.0, 1.1, 1.15), (2.1, 1.2, 1.1)))  # full twice
+    assert enough_rounds(rounds((2.0, 1.1, 2.0), (2.1, 1.2, 1.85)))  # no speedup, noise or not
+    # A Pool(1) on a busy machine: one round measurable, one not; nothing either way, so no more rounds.
+    assert enough_rounds(rounds((2.0, 1.1, 2.0, 2.0, 1), (2.0, 1.6, 1.95, 2.0, 1)))
 
 
 def test_disagreeing_rounds_get_more_rounds_up_to_the_cap():
     full, noisy = (2.0, 1.1, 1.15), (2.0, 1.1, 1.9)  # a noisy round on a shared machine
-    assert not enough_rounds(*zip(full, noisy))
-    assert not enough_rounds(*zip(full, full, noisy))
-    assert not enough_rounds(*zip((2.0, 1.1, 1.6), (2.0, 1.1, 1.35)))  # partial, and far apart
-    assert enough_rounds(*zip(*[full, noisy] * (MAX_ROUNDS // 2), full))
+    assert not enough_rounds(rounds(full, noisy))
+    assert not enough_rounds(rounds(full, full, noisy))
+    assert not enough_rounds(rounds((2.0, 1.1, 1.6), (2.0, 1.1, 1.35)))  # partial, and far apart
+    assert enough_rounds(rounds(*[full, noisy] * (MAX_ROUNDS // 2), full))
 
 
 CONFTEST = """

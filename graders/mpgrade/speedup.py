@@ -29,7 +29,7 @@ report says "not measurable here" with the figures.
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import cpulock, machine
@@ -75,29 +75,45 @@ class Figures:
                 f"{self.student_speedup:.2f}); {self.usable_cpus} usable CPU(s), medians of {self.rounds} rounds")
 
 
-def round_fraction(serial_s: float, engine_s: float, student_s: float) -> float:
-    """The share of the points one round alone would give (the measurable case of ``judge``)."""
-    engine_speedup = serial_s / engine_s if engine_s else 0.0
-    student_speedup = serial_s / student_s if student_s else 0.0
-    full_at = FULL_FRACTION * engine_speedup
-    if student_speedup >= full_at:
-        return 1.0
-    if full_at <= NO_SPEEDUP:
-        return 0.0
-    return max(0.0, min(1.0, (student_speedup - NO_SPEEDUP) / (full_at - NO_SPEEDUP)))
+@dataclass
+class Rounds:
+    """What each round measured, in order."""
+
+    serial: list[float] = field(default_factory=list)
+    engine: list[float] = field(default_factory=list)
+    student: list[float] = field(default_factory=list)
+    serial_cpu: list[float] = field(default_factory=list)
+    child_cpu: list[float] = field(default_factory=list)
+    started: list[int] = field(default_factory=list)
+
+    def figures(self, usable_cpus: int, cpu_budget: float, processes: int, only: int | None = None) -> Figures:
+        """Medians over every round, or the figures of round ``only`` alone."""
+        def pick(values: list) -> list:
+            return values if only is None else [values[only]]
+
+        s, e, m = (statistics.median(pick(v)) for v in (self.serial, self.engine, self.student))
+        return Figures(serial_s=s, engine_s=e, student_s=m, engine_speedup=s / e if e else 0.0,
+                       student_speedup=s / m if m else 0.0, usable_cpus=usable_cpus, cpu_budget=cpu_budget,
+                       processes=processes, rounds=len(pick(self.student)),
+                       serial_cpu_s=statistics.median(pick(self.serial_cpu)),
+                       student_child_cpu_s=statistics.median(pick(self.child_cpu)),
+                       student_processes_started=min(pick(self.started)))
 
 
-def enough_rounds(serial: list[float], engine: list[float], mine: list[float]) -> bool:
+def enough_rounds(rounds: Rounds, usable_cpus: int = 2, processes: int = 2) -> bool:
     """Stop after MIN_ROUNDS when the rounds agree to within AGREEMENT of the points; always at MAX_ROUNDS.
 
-    Whether the machine could show a speedup is judged on the medians at the
-    end; rounds that agree on the points would not move those medians much.
+    Each round is judged alone exactly as ``judge`` judges the medians (with
+    the structural policy where that round could not show a speedup), so
+    rounds that agree on the points would not move the final verdict.
     """
-    if len(mine) >= MAX_ROUNDS:
+    count = len(rounds.student)
+    if count >= MAX_ROUNDS:
         return True
-    if len(mine) < MIN_ROUNDS:
+    if count < MIN_ROUNDS:
         return False
-    fractions = [round_fraction(s, e, m) for s, e, m in zip(serial, engine, mine)]
+    fractions = [judge(rounds.figures(usable_cpus, float(usable_cpus), processes, only=i)).fraction
+                 for i in range(count)]
     return max(fractions) - min(fractions) <= AGREEMENT
 
 
@@ -116,32 +132,27 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     """
     __tracebackhide__ = True
     budget = machine.cpu_budget()
-    serial, engine, mine, serial_cpu, child_cpu, started = [], [], [], [], [], []
+    rounds = Rounds()
     with cpulock.exclusive():
         student.drive("engine_pool_map", work, items[:processes], processes, timeout=timeout,
                       what="the speedup warm-up")
-        while not mine or (budget.usable >= 2 and not enough_rounds(serial, engine, mine)):
+        while not rounds.student or (budget.usable >= 2 and not enough_rounds(rounds, budget.usable, processes)):
             # With one usable CPU there is nothing to measure: one round gathers the structural evidence.
             run = student.drive("serial_map", work, items, timeout=timeout,
                                 what=f"{work} over the inputs, one after another")
-            serial.append(_outside(run, run.value["seconds"]))
-            serial_cpu.append(run.value["cpu_s"])
+            rounds.serial.append(_outside(run, run.value["seconds"]))
+            rounds.serial_cpu.append(run.value["cpu_s"])
             run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
                                 what=f"a Pool({processes}) running {work}")
-            engine.append(_outside(run, run.value["seconds"]))
+            rounds.engine.append(_outside(run, run.value["seconds"]))
             result = student.call(function, *args, timeout=timeout)
             if result.value != expected:
                 raise CheckFailed(f"{function} returned {str(result.value)[:120]}; expected {str(expected)[:120]}. "
                                   "A speedup counts only for a correct answer.")
-            mine.append(_outside(result, result.seconds))
-            child_cpu.append(float(result.children_cpu_s or 0.0))
-            started.append(calls(result, "Process.start", from_student=False))
-    s, e, m = statistics.median(serial), statistics.median(engine), statistics.median(mine)
-    return Figures(serial_s=s, engine_s=e, student_s=m, engine_speedup=s / e if e else 0.0,
-                   student_speedup=s / m if m else 0.0, usable_cpus=budget.usable, cpu_budget=budget.cpus,
-                   processes=processes, rounds=len(mine), serial_cpu_s=statistics.median(serial_cpu),
-                   student_child_cpu_s=statistics.median(child_cpu),
-                   student_processes_started=min(started))
+            rounds.student.append(_outside(result, result.seconds))
+            rounds.child_cpu.append(float(result.children_cpu_s or 0.0))
+            rounds.started.append(calls(result, "Process.start", from_student=False))
+    return rounds.figures(budget.usable, budget.cpus, processes)
 
 
 @dataclass(frozen=True)
