@@ -24,7 +24,8 @@ def test_there_are_ten_exercises_each_worth_ten_points(tmp_path):
 
 
 def test_reference_solutions_score_full_marks(tmp_path, leftovers):
-    completed, report = grade(KIT_ROOT / "solutions", tmp_path)
+    # Under pytest-xdist, as `pytest -n 2 graders/` grades: the speedup check still measures alone.
+    completed, report = grade(KIT_ROOT / "solutions", tmp_path, "-n", "2")
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert (report["score"], report["max_score"]) == (100, 100), failed_checks(report)
     assert all(report["exercises"][name]["max_score"] == 10 for name in EXERCISES)
@@ -32,7 +33,7 @@ def test_reference_solutions_score_full_marks(tmp_path, leftovers):
 
 
 def test_untouched_stubs_score_zero_and_every_failure_names_its_todo(tmp_path, leftovers):
-    completed, report = grade(KIT_ROOT / "exercises", tmp_path)
+    completed, report = grade(KIT_ROOT / "exercises", tmp_path, "-n", "2")
     assert completed.returncode == 1
     assert (report["score"], report["max_score"]) == (0, 100)
     failures = failed_checks(report)
@@ -52,10 +53,9 @@ KNOWN_MISTAKES = {
         "test_async_squares_uses_apply_async": ["ThreadPool"],
         "test_primes_in_ranges_speedup": ["s of CPU for work that takes"],
     },
-    "ex02_serial_map": {
+    "ex02_serial_map": {  # its speedup verdict takes the ThreadPool's path (no child CPU): not measured twice
         "test_parallel_map_uses_pool_worker_processes": ["ran in 0 worker process(es)"],
         "test_primes_in_ranges_counts_in_worker_processes": ["in child processes"],
-        "test_primes_in_ranges_speedup": ["s of CPU for work that takes"],
     },
     "ex03_join_before_drain": {
         "test_large_results_do_not_deadlock": ["did not finish within 7.5 s", "never drained before join"],
@@ -107,8 +107,10 @@ def test_known_mistakes_fail_exactly_the_right_checks(tmp_path, folder, leftover
     expected = KNOWN_MISTAKES[folder]
     exercise = next((SUBMISSIONS / folder).glob("ex*.py")).stem
     factor = "0.25" if folder == "ex10_guard_but_main_called" else "0.5"
+    skip = ["--deselect", "graders/test_ex02_pool.py::test_primes_in_ranges_speedup"] \
+        if folder == "ex02_serial_map" else []
     completed, report = grade(SUBMISSIONS / folder, tmp_path, exercise,
-                              "--pytest-args", "--mpgrade-timeout-factor", factor)
+                              "--pytest-args", "--mpgrade-timeout-factor", factor, *skip)
     failures = {name.split("::")[1]: check for name, check in failed_checks(report).items()}
     assert set(expected) <= set(failures) <= set(expected) | MAY_ALSO_FAIL.get(folder, set()), \
         completed.stdout[-4000:]
