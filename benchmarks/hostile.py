@@ -35,19 +35,24 @@ def load_battery():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--namespaces", choices=("auto", "off"), default="auto",
+                        help="auto: inside bubblewrap where it works (as grading does); off: process-level only")
     options = parser.parse_args()
     battery = load_battery()
     cases = battery.CASES
     if options.cases:
         wanted = set(options.cases.split(","))
         cases = tuple(case for case in cases if case.name in wanted)
+    sys.path.insert(0, str(ROOT / "graders"))
+    from mpgrade.sandbox.namespaces import environment_note
+
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{len(cases)} cases")
+          f"{len(cases)} cases; {environment_note(options.namespaces)}")
     print(f"{'case':<30} {'expected':<13} {'verdict':<13} {'seconds':>7} {'procs left':>10} {'shm left':>8}  right")
     began = time.monotonic()
     rows = []
     for case in cases:
-        row = battery.run_all((case,))[0]
+        row = battery.run_all((case,), options.namespaces)[0]
         rows.append(row)
         print(f"{row.case:<30} {row.expected:<13} {row.verdict:<13} {row.seconds:>7.1f} {row.processes_left:>10} "
               f"{len(row.shm_left):>8}  {'yes' if row.ok else 'NO: ' + '; '.join(row.problems)}", flush=True)

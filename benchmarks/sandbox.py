@@ -52,17 +52,27 @@ MODULE = textwrap.dedent("""
 LIMIT_S = 2.0
 
 
+NAMESPACES = "auto"
+
+
 def timed(folder: Path, target: str, method: str, *args) -> tuple[float, str]:
     began = time.perf_counter()
     result = run_call(CallRequest(folder, "bench", target, args=args, start_method=method,
-                                  timeout_s=LIMIT_S if target == "hang" else 30))
+                                  timeout_s=LIMIT_S if target == "hang" else 30, namespaces=NAMESPACES))
     return time.perf_counter() - began, result.status
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--namespaces", choices=("auto", "off"), default="auto",
+                        help="auto: inside bubblewrap where it works (as grading does); off: process-level only")
     options = parser.parse_args()
+    global NAMESPACES
+    NAMESPACES = options.namespaces
+    from mpgrade.sandbox.namespaces import environment_note
+
+    print(environment_note(options.namespaces))
     methods = ["fork", "spawn", "forkserver"]
     samples: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -17,7 +17,8 @@ _spec.loader.exec_module(battery)
 
 @pytest.mark.parametrize("case", battery.CASES, ids=lambda case: case.name)
 def test_hostile_submission_is_contained(case, tmp_path):
-    row = battery.run_case(case, tmp_path)
+    """Process-level hardening alone, as on most machines (benchmarks/hostile.py also runs it inside bwrap)."""
+    row = battery.run_case(case, tmp_path, namespaces="off")
     assert row.problems == [], f"{case.name}: {row.problems}\nfeedback:\n{row.feedback}"
     assert row.processes_left == 0, f"{case.name} left {row.processes_left} processes alive"
     assert row.shm_left == [], f"{case.name} left {row.shm_left} in /dev/shm"

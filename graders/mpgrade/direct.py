@@ -43,10 +43,11 @@ def load_grader(exercise: str):
 
 
 def run_check(exercise: str, check: str, submission: Path, start_method: str = "spawn",
-              seed: int = 0, timeout_factor: float = 1.0) -> CheckOutcome:
+              seed: int = 0, timeout_factor: float = 1.0, namespaces: str = "auto") -> CheckOutcome:
     """Run ``check`` (a test function name) of ``exercise``'s grader against ``submission``."""
     function = getattr(load_grader(exercise), check)
-    settings = GradingSettings(Path(submission).resolve(), start_method, timeout_factor, seed, None)
+    settings = GradingSettings(Path(submission).resolve(), start_method, timeout_factor, seed, None,
+                               namespaces=namespaces)
     details: dict = {}
     fixtures = {"student": Student(settings, exercise), "rng": random.Random(f"{seed}:{check}"),
                 "grading_settings": settings, "check_details": details}

@@ -163,14 +163,18 @@ def _make_batch_input(case: Case, submissions: Path, scratch: Path) -> None:
                 tarred.addfile(info, io.BytesIO(text))
 
 
-def run_case(case: Case, scratch: Path) -> Row:
-    """Grade ``case`` in ``scratch``; count what it left behind; compare with what it must come to."""
+def run_case(case: Case, scratch: Path, namespaces: str = "auto") -> Row:
+    """Grade ``case`` in ``scratch``; count what it left behind; compare with what it must come to.
+
+    ``namespaces``: "auto" (bubblewrap where it works, as grading does) or "off" (process-level only).
+    """
     submission = scratch / "submission"
     if case.via != "batch":
         shutil.copytree(HERE / case.name, submission)
     mark = uuid.uuid4().hex
-    previous_mark = os.environ.get(MARK)
+    previous = {name: os.environ.get(name) for name in (MARK, "MPGRADE_NAMESPACES")}
     os.environ[MARK] = mark
+    os.environ["MPGRADE_NAMESPACES"] = namespaces  # for the cli and batch cases' grading processes
     shm_before = _shm()
     began = time.monotonic()
     verdict, feedback = "error", ""
@@ -178,7 +182,8 @@ def run_case(case: Case, scratch: Path) -> Row:
         if case.via == "check":
             from mpgrade.direct import run_check
 
-            outcome = run_check(case.exercise, case.check, submission, timeout_factor=case.timeout_factor)
+            outcome = run_check(case.exercise, case.check, submission, timeout_factor=case.timeout_factor,
+                                namespaces=namespaces)
             verdict, feedback = outcome.status, outcome.feedback
         elif case.via == "cli":
             report_path = scratch / "real-report.json"
@@ -203,10 +208,11 @@ def run_case(case: Case, scratch: Path) -> Row:
             feedback = status.get("reason", "")
     finally:
         seconds = time.monotonic() - began
-        if previous_mark is None:
-            os.environ.pop(MARK, None)
-        else:
-            os.environ[MARK] = previous_mark
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     time.sleep(case.linger_s)
     left = _marked(mark)
     for proc in left:  # never leave the battery's processes behind, whatever the verdict
@@ -233,9 +239,9 @@ def run_case(case: Case, scratch: Path) -> Row:
     return row
 
 
-def run_all(cases: tuple[Case, ...] = CASES) -> list[Row]:
+def run_all(cases: tuple[Case, ...] = CASES, namespaces: str = "auto") -> list[Row]:
     rows = []
     for case in cases:
         with tempfile.TemporaryDirectory(prefix=f"battery-{case.name}-") as scratch:
-            rows.append(run_case(case, Path(scratch)))
+            rows.append(run_case(case, Path(scratch), namespaces))
     return rows
