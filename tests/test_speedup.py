@@ -166,3 +166,17 @@ def test_a_patched_clock_earns_no_speedup():
     assert outcome.status == "failed" and outcome.fraction == 0.0, outcome.feedback
     figures = outcome.details["speedup"]
     assert figures["student_speedup"] < 1.3, figures
+
+
+def test_a_slow_serial_baseline_does_not_credit_a_single_worker():
+    """Measured once on a throttled machine: Pool(1) at 1.19x because the serial run came out slow.
+
+    Its worker kept one CPU busy (4.57 s of CPU in 4.59 s), so it is credited 1.0x: no points.
+    """
+    measured = Figures(serial_s=5.47, engine_s=2.92, student_s=4.59, engine_speedup=5.47 / 2.92,
+                       student_speedup=5.47 / 4.59, usable_cpus=2, cpu_budget=2.0, processes=2, rounds=5,
+                       serial_cpu_s=5.47, student_child_cpu_s=4.57, student_processes_started=1)
+    verdict = judge(measured)
+    assert verdict.fraction == 0.0
+    assert "kept 1.00 CPUs busy" in verdict.feedback
+    assert judge(figures(student=1.15)).fraction == 1.0  # a real Pool(2) keeps ~2 CPUs busy: not capped

@@ -69,6 +69,21 @@ class Figures:
     def measurable(self) -> bool:
         return self.usable_cpus >= 2 and self.engine_speedup >= MIN_ENGINE_SPEEDUP
 
+    @property
+    def parallelism(self) -> float:
+        """CPUs the student's worker processes kept busy on average: a speedup can never exceed it."""
+        return self.student_child_cpu_s / self.student_s if self.student_s else 0.0
+
+    @property
+    def credited_speedup(self) -> float:
+        """The speedup graded: the measured one, capped by the parallelism actually achieved.
+
+        On a noisy shared machine the serial baseline can come out slow, so a
+        Pool(1) once measured 1.19x; its workers kept 1.0 CPUs busy, and that
+        is what it gets credited.
+        """
+        return min(self.student_speedup, self.parallelism)
+
     def summary(self) -> str:
         return (f"serial {self.serial_s:.2f} s, the engine's Pool({self.processes}) {self.engine_s:.2f} s "
                 f"(speedup {self.engine_speedup:.2f}), yours {self.student_s:.2f} s (speedup "
@@ -192,11 +207,14 @@ def judge(figures: Figures, policy: str = "structural") -> Verdict:
                             f"takes {figures.serial_cpu_s:.2f} s serially, so the work did not run in them (threads, "
                             f"or waiting instead of computing). {figures.summary()}.", True)
     full_at = FULL_FRACTION * figures.engine_speedup
-    if figures.student_speedup >= full_at:
-        return Verdict(1.0, f"Speedup {figures.student_speedup:.2f}x: {figures.summary()}.", True)
-    fraction = max(0.0, min(1.0, (figures.student_speedup - NO_SPEEDUP) / (full_at - NO_SPEEDUP)))
-    return Verdict(fraction, f"Your speedup is {figures.student_speedup:.2f}x; full points need {full_at:.2f}x "
-                             f"(75% of what a plain Pool reaches on this machine right now). {figures.summary()}. "
+    speedup = figures.credited_speedup
+    capped = (f" Your workers kept {figures.parallelism:.2f} CPUs busy on average, so {speedup:.2f}x is credited."
+              if speedup < figures.student_speedup else "")
+    if speedup >= full_at:
+        return Verdict(1.0, f"Speedup {speedup:.2f}x: {figures.summary()}.", True)
+    fraction = max(0.0, min(1.0, (speedup - NO_SPEEDUP) / (full_at - NO_SPEEDUP)))
+    return Verdict(fraction, f"Your speedup is {speedup:.2f}x; full points need {full_at:.2f}x "
+                             f"(75% of what a plain Pool reaches on this machine right now). {figures.summary()}.{capped} "
                              "Use a Pool with one process per CPU and give every worker a share of the work "
                              "(pool.map), and create the Pool once, not per item.", True)
 
