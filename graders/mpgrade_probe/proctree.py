@@ -86,3 +86,18 @@ def with_environment(name: str, value: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def call_cgroups(supervisor_pid: int) -> dict[str, str]:
+    """Where the cgroup of the call supervised by ``supervisor_pid`` lives, per hierarchy.
+
+    "v2" in the unified hierarchy, "pids" and "memory" under cgroup v1. The
+    supervisor creates the ones it can; the grading process looks in all of
+    them if the supervisor was killed before cleaning up.
+    """
+    name = f"mpgrade-{supervisor_pid}"
+    return {"v2": os.path.join(CGROUP_ROOT, name), "pids": os.path.join(CGROUP_ROOT, "pids", name),
+            "memory": os.path.join(CGROUP_ROOT, "memory", name)}

@@ -355,8 +355,7 @@ def _sweep_orphans(mark: str, supervisor_pid: int) -> None:
     """Kill every process carrying this call's mark, and the call's cgroup, until none is left."""
     from mpgrade_probe import proctree
 
-    for folder in (f"/sys/fs/cgroup/mpgrade-{supervisor_pid}", f"/sys/fs/cgroup/pids/mpgrade-{supervisor_pid}",
-                   f"/sys/fs/cgroup/memory/mpgrade-{supervisor_pid}"):
+    for folder in proctree.call_cgroups(supervisor_pid).values():
         for _ in range(100):
             try:
                 pids = [int(line) for line in Path(folder, "cgroup.procs").read_text().split()]

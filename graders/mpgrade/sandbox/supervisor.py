@@ -147,21 +147,18 @@ def _limits(config: dict, cgroup_procs: list[str]):
     return apply
 
 
-CGROUP_ROOT = "/sys/fs/cgroup"
-
-
 def make_cgroups(max_processes: int, max_memory: int) -> tuple[str | None, list[str]]:
     """A fresh cgroup for the call where one is writable: (mode, its folders); (None, []) elsewhere."""
     if not sys.platform.startswith("linux"):
         return None, []
-    name = f"mpgrade-{os.getpid()}"
-    v2 = os.path.join(CGROUP_ROOT, "cgroup.controllers")
+    folders_for = proctree.call_cgroups(os.getpid())
+    v2 = os.path.join(proctree.CGROUP_ROOT, "cgroup.controllers")
     if os.path.exists(v2):
         try:
             with open(v2) as handle:
                 controllers = handle.read().split()
             if "pids" in controllers and "memory" in controllers:
-                folder = os.path.join(CGROUP_ROOT, name)
+                folder = folders_for["v2"]
                 os.mkdir(folder)
                 with open(os.path.join(folder, "pids.max"), "w") as handle:
                     handle.write(str(max_processes))
@@ -175,7 +172,7 @@ def make_cgroups(max_processes: int, max_memory: int) -> tuple[str | None, list[
     try:
         for controller, knob, value in (("pids", "pids.max", max_processes),
                                         ("memory", "memory.limit_in_bytes", max_memory)):
-            folder = os.path.join(CGROUP_ROOT, controller, name)
+            folder = folders_for[controller]
             os.mkdir(folder)
             folders.append(folder)
             with open(os.path.join(folder, knob), "w") as handle:
