@@ -153,10 +153,21 @@ def test_shards_then_merge_give_the_unsharded_gradebook(small_class, tmp_path):
     graded = [p.name for folder in shards for p in (folder / "students").iterdir()]
     assert sorted(graded) == ["alice", "bob"]  # each student exactly once
     merged = tmp_path / "merged"
-    done = subprocess.run([sys.executable, "-m", "mpgrade", "merge", *map(str, shards), "--out", str(merged)],
+    roster = tmp_path / "canvas-export.csv"  # a Canvas gradebook export holds alice (by her login), not bob
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (11)\n"
+                      "    Points Possible,,,,,5\n"
+                      "\"Liddell, Alice\",90817,S-1001,alice@school.edu,CS 101 A,4\n")
+    done = subprocess.run([sys.executable, "-m", "mpgrade", "merge", *map(str, shards), "--out", str(merged),
+                           "--canvas-roster", str(roster), "--canvas-assignment", "Multiprocessing (4242)"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "2 students: 2 graded" in done.stdout
+    assert "2 students: 2 graded" in done.stdout and "not in the Canvas roster (canvas.csv names them by id): bob" \
+        in done.stdout
     assert (merged / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
+    canvas = list(csv.reader(io.StringIO((merged / "canvas.csv").read_text())))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Multiprocessing (4242)"]
+    assert canvas[1][0].strip() == "Points Possible" and canvas[1][-1] == "10"
+    assert canvas[2:] == [["Liddell, Alice", "90817", "S-1001", "alice@school.edu", "CS 101 A", "10"],
+                          ["bob", "", "", "bob", "", "0"]]
     with pytest.raises(ValueError, match="more than one results folder"):
         write_gradebook([whole, shards[0]], tmp_path / "twice")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import pytest
@@ -94,7 +95,11 @@ def test_a_pool_that_restarts_forever_is_stopped_at_its_limit(start_method, left
     began = time.monotonic()
     problem = _script_problem(student("no_guard_pool"), start_method, timeout=4)
     elapsed = time.monotonic() - began
-    assert "did not finish within 4 s" in problem
+    if sys.version_info >= (3, 14) and start_method == "forkserver":
+        # 3.14's forkserver stops the unguarded Pool at once with the bootstrapping RuntimeError
+        assert "did not finish within 4 s" in problem or "bootstrapping phase" in problem, problem
+    else:
+        assert "did not finish within 4 s" in problem, problem
     assert elapsed < 4 + 3, elapsed
     assert leftovers() == []
 

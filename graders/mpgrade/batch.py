@@ -30,9 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from . import report
+from .reporters import canvas, markdown
 from .intake import Student, fingerprint, prepare
 from .machine import usable_cpus
 
+CANVAS_ASSIGNMENT = "mpgrade"
+"""The assignment column of ``canvas.csv`` unless one is named (``Title`` or ``Title (canvas id)``)."""
 STUDENT_BUDGET_S = 900.0
 """Wall-clock budget for grading one student (all exercises)."""
 
@@ -66,22 +69,6 @@ def _write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def feedback_markdown(student_id: str, graded: dict[str, Any]) -> str:
-    """A student's feedback file: points per exercise, and every check that did not pass."""
-    lines = [f"# Feedback for {student_id}", "", f"**Total: {graded['score']:g} / {graded['max_score']:g}**", "",
-             "| exercise | points |", "|---|---|"]
-    lines += [f"| {name} | {e['score']:g} / {e['max_score']:g} |" for name, e in graded["exercises"].items()]
-    for name, exercise in graded["exercises"].items():
-        failing = [c for c in exercise["checks"] if c["status"] != "passed"]
-        if not failing:
-            continue
-        lines += ["", f"## {name}"]
-        for check in failing:
-            lines += ["", f"### {check['status'].upper()} {check['score']:g}/{check['max_score']:g}: {check['name']}",
-                      "", "```", check["feedback"], "```"]
-    return "\n".join(lines) + "\n"
-
-
 def grade_one(student: Student, results: Path, force: bool, budget_s: float,
               exercises: list[str] | None = None) -> dict[str, Any]:
     """Grade one student into ``results/students/<id>/``; return its status record."""
@@ -108,7 +95,8 @@ def grade_one(student: Student, results: Path, force: bool, budget_s: float,
     except RuntimeError as problem:
         status.update(status="error", reason=str(problem).strip().splitlines()[-1][:300])
     else:
-        (folder / "feedback.md").write_text(feedback_markdown(student.id, graded), encoding="utf-8")
+        (folder / "feedback.md").write_text(markdown.feedback(graded, f"Feedback for {student.id}"),
+                                             encoding="utf-8")
         status.update(status="graded", score=graded["score"], max_score=graded["max_score"])
     status.update(hash=digest, seconds=round(time.monotonic() - began, 1))
     _write_json(previous, status)
@@ -133,7 +121,8 @@ class Progress:
 
 def grade_class(submissions: Path, results: Path, workers: int | None = None, only: list[str] | None = None,
                 force: bool = False, shard: Shard | None = None, budget_s: float = STUDENT_BUDGET_S,
-                exercises: list[str] | None = None) -> dict[str, Any]:
+                exercises: list[str] | None = None, canvas_assignment: str = CANVAS_ASSIGNMENT,
+                roster: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Grade every (selected) student in ``submissions`` into ``results``; return the summary."""
     results.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mpgrade-class-") as workspace:
@@ -152,7 +141,7 @@ def grade_class(submissions: Path, results: Path, workers: int | None = None, on
             futures = [pool.submit(grade_one, student, results, force, budget_s, exercises) for student in students]
             for future in as_completed(futures):
                 progress.advance(future.result())
-    return write_gradebook([results], results)
+    return write_gradebook([results], results, canvas_assignment, roster)
 
 
 def _rows(result_dirs: list[Path]) -> list[dict[str, Any]]:
@@ -172,8 +161,13 @@ def _rows(result_dirs: list[Path]) -> list[dict[str, Any]]:
     return [rows[key] for key in sorted(rows)]
 
 
-def write_gradebook(result_dirs: list[Path], out: Path) -> dict[str, Any]:
-    """Write ``gradebook.csv`` and ``summary.json`` into ``out`` from the student folders; return the summary."""
+def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str = CANVAS_ASSIGNMENT,
+                    roster: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """Write ``gradebook.csv``, ``canvas.csv``, ``summary.json`` and ``report.html`` into ``out``; return the summary.
+
+    ``roster`` (a Canvas gradebook export, read by ``canvas.read_roster``) gives
+    ``canvas.csv`` the Canvas columns of each student it holds.
+    """
     rows = _rows(result_dirs)
     exercises = sorted({name for row in rows if row["report"] for name in row["report"]["exercises"]})
     buffer = io.StringIO()
@@ -193,9 +187,11 @@ def write_gradebook(result_dirs: list[Path], out: Path) -> dict[str, Any]:
             passes[name] += exercise["score"] == exercise["max_score"]
             failed_checks.update(f"{name}: {c['name']}" for c in exercise["checks"] if c["status"] in ("failed", "error"))
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".gradebook.csv.tmp"
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    tmp.replace(out / "gradebook.csv")
+    report.write_text(out / "gradebook.csv", buffer.getvalue())
+    grades = [canvas.Grade(row["status"]["id"], row["report"]["score"] if row["report"] else None) for row in rows]
+    most = max((row["report"]["max_score"] for row in rows if row["report"]), default=0)
+    canvas_text, not_in_roster = canvas.gradebook(grades, canvas_assignment, most, roster)
+    report.write_text(out / "canvas.csv", canvas_text)
     graded_count = len(totals)
     summary = {
         "students": len(rows), "graded": graded_count, "errors": len(rows) - graded_count,
@@ -204,14 +200,14 @@ def write_gradebook(result_dirs: list[Path], out: Path) -> dict[str, Any]:
         "pass_rates": {name: round(passes[name] / graded_count, 3) if graded_count else None for name in exercises},
         "most_failed_checks": [{"check": name, "students": n} for name, n in failed_checks.most_common(10)],
     }
+    if roster is not None:
+        summary["not_in_canvas_roster"] = not_in_roster
     _write_json(out / "summary.json", summary)
     from .classreport import render
 
     for row in rows:
         row["feedback_link"] = f"students/{row['folder'].name}/feedback.md"
-    tmp = out / ".report.html.tmp"
-    tmp.write_text(render(rows, summary), encoding="utf-8")
-    tmp.replace(out / "report.html")
+    report.write_text(out / "report.html", render(rows, summary))
     if out not in result_dirs:  # a merge: bring the student folders along
         for row in rows:
             target = out / "students" / row["folder"].name
@@ -229,4 +225,7 @@ def summary_text(summary: dict[str, Any]) -> str:
     if summary["most_failed_checks"]:
         lines.append("most failed checks:")
         lines += [f"  {item['students']:>3}  {item['check']}" for item in summary["most_failed_checks"][:5]]
+    if summary.get("not_in_canvas_roster"):
+        lines.append("not in the Canvas roster (canvas.csv names them by id): "
+                     + ", ".join(summary["not_in_canvas_roster"]))
     return "\n".join(lines)

@@ -141,20 +141,43 @@ def cmd_check(args: argparse.Namespace) -> int:
     report_path = Path(args.report).resolve() if args.report else None
     try:
         graded = grade(submission, args.exercises, report_path, args.start_method, args.workers,
-                       args.pytest_args, args.verbose)
-    except RuntimeError as exc:
+                       args.pytest_args, args.verbose, timeout_s=args.budget)
+    except (RuntimeError, TimeoutError) as exc:
         print(f"mpgrade: {exc}", file=sys.stderr)
+        if args.github_output:
+            _github_output(None, args.exercises, f"The autograder could not grade this exercise: "
+                                                 f"{str(exc).strip().splitlines()[-1]}")
         return EXIT_INTERNAL
     print(console.render(graded))
     if report_path:
         print(f"\nreport: {report_path}")
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        from .reporters.classroom import step_summary
+        from .reporters import markdown
 
         with open(summary_path, "a", encoding="utf-8") as handle:
-            handle.write(step_summary(graded))
+            handle.write(markdown.feedback(graded))
+    if args.github_output:
+        _github_output(graded, args.exercises)
+        return EXIT_OK  # graded: the reporter step, not this one, fails the job for failed checks
     return EXIT_OK if report.all_passed(graded) else EXIT_FAILED
+
+
+def _github_output(graded: dict | None, exercises: list[str], problem: str = "") -> None:
+    """Each exercise's reporter payload as a step output (``$GITHUB_OUTPUT``), or an error payload for each."""
+    from .reporters import classroom
+
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        print("mpgrade: --github-output: GITHUB_OUTPUT is not set (not inside a GitHub Actions step?)",
+              file=sys.stderr)
+        return
+    if graded is not None:
+        text = classroom.step_outputs(graded)
+    else:
+        text = classroom.error_outputs([p.stem.removeprefix("test_") for p in grader_files(exercises)], problem)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -175,6 +198,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if full and stubs["score"] == 0 else EXIT_FAILED
 
 
+def _roster(path: str | None) -> list[dict[str, str]] | None:
+    from .reporters.canvas import read_roster
+
+    return read_roster(Path(path).read_text(encoding="utf-8-sig")) if path else None
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import Shard, grade_class, summary_text
 
@@ -183,7 +212,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         summary = grade_class(Path(args.submissions), Path(args.out), workers=args.workers,
                               only=[s for s in (args.only or "").split(",") if s], force=args.force, shard=shard,
                               exercises=[e for e in (args.exercises or "").split(",") if e],
-                              budget_s=args.budget)
+                              budget_s=args.budget, canvas_assignment=args.canvas_assignment,
+                              roster=_roster(args.canvas_roster))
     except (ValueError, OSError) as problem:
         print(f"mpgrade grade: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -196,7 +226,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     from .batch import summary_text, write_gradebook
 
     try:
-        summary = write_gradebook([Path(p) for p in args.results], Path(args.out))
+        summary = write_gradebook([Path(p) for p in args.results], Path(args.out), args.canvas_assignment,
+                                  _roster(args.canvas_roster))
     except (ValueError, OSError) as problem:
         print(f"mpgrade merge: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -205,12 +236,18 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _names(text: str | None) -> list[str] | None:
+    from .release import select
+
+    return select([e for e in (text or "").split(",") if e]) if text else None
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from .release import release
 
     try:
-        written = release(Path(args.out))
-    except FileExistsError as problem:
+        written = release(Path(args.out), names=_names(args.exercises))
+    except (FileExistsError, ValueError) as problem:
         print(f"mpgrade release: {problem}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {len(written)} files to {args.out}")
@@ -218,22 +255,27 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import release
+    from . import exports
 
+    try:
+        names = _names(args.exercises)
+    except ValueError as problem:
+        print(f"mpgrade export: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.platform == "github-actions":
         target = Path(args.out or ".") / ".github" / "workflows" / "classroom.yml"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(release.workflow(), encoding="utf-8")
+        target.write_text(exports.workflow(names), encoding="utf-8")
     elif args.platform == "classroom50":
-        target = release.classroom50(Path(args.out or "."))
+        target = exports.classroom50(Path(args.out or "."), names, budget_s=args.budget)
     else:
-        target = release.gradescope(Path(args.out or "mpgrade-gradescope.zip"))
+        target = exports.gradescope(Path(args.out or "mpgrade-gradescope.zip"))
     print(f"wrote {target}")
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .reporters import classroom, classroom50, gradescope
+    from .reporters import classroom, classroom50, gradescope, markdown
 
     try:
         graded = report.load(Path(args.report))
@@ -245,15 +287,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         matches = [name for name in graded["exercises"] if name == args.exercise or name.startswith(args.exercise + "_")]
         exercise = matches[0] if matches else args.exercise
     if args.format == "classroom":
-        print(classroom.encoded(graded, exercise))
+        text = classroom.encoded(graded, exercise) + "\n"
     elif args.format == "gradescope":
-        print(json.dumps(gradescope.results(graded, 0), indent=2))
+        text = json.dumps(gradescope.results(graded, 0), indent=2) + "\n"
     elif args.format == "classroom50":
-        print(json.dumps(classroom50.result(graded), indent=2))
-    elif args.format == "summary":
-        print(classroom.step_summary(graded), end="")
+        text = json.dumps(classroom50.result(graded), indent=2) + "\n"
+    elif args.format in ("markdown", "summary"):
+        text = markdown.feedback(graded)
     else:
-        print(console.render(graded))
+        text = console.render(graded) + "\n"
+    if args.out:
+        report.write_text(Path(args.out), text)
+    else:
+        print(text, end="")
     return EXIT_OK
 
 
@@ -272,6 +318,16 @@ def cmd_stubs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _canvas_options(parser: argparse.ArgumentParser) -> None:
+    from .batch import CANVAS_ASSIGNMENT
+
+    parser.add_argument("--canvas-assignment", default=CANVAS_ASSIGNMENT,
+                        help="canvas.csv's assignment column: a title, or 'Title (id)' for an existing Canvas "
+                             "assignment (default: %(default)s)")
+    parser.add_argument("--canvas-roster", help="the course's Canvas gradebook export (CSV): canvas.csv then carries "
+                                                "each student's Canvas ID, SIS IDs and section")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mpgrade", description="Teach and grade Python multiprocessing.")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -286,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "all: every check under fork, spawn and forkserver")
     check.add_argument("-n", "--workers", help="grade with this many pytest-xdist workers (e.g. 2, auto)")
     check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
+    check.add_argument("--budget", type=float,
+                       help="stop grading after this many seconds (exit code 3; default: no limit)")
+    check.add_argument("--github-output", action="store_true",
+                       help="in a GitHub Actions step: write each exercise's autograding-reporter payload to "
+                            "$GITHUB_OUTPUT (output name = runner id, e.g. ex01) and exit 0 whenever grading "
+                            "produced a report")
     check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],
                        help="pass the rest of the line to pytest")
     check.set_defaults(run=cmd_check)
@@ -305,26 +367,35 @@ def build_parser() -> argparse.ArgumentParser:
     grade_.add_argument("--exercises", help="grade only these exercises, e.g. ex01,ex05 (default: all)")
     grade_.add_argument("--budget", type=float, default=900.0,
                         help="seconds one student's grading may take before it is stopped (default: %(default)s)")
+    _canvas_options(grade_)
     grade_.set_defaults(run=cmd_grade)
 
     merge = verbs.add_parser("merge", help="combine results folders (shards) into one gradebook")
     merge.add_argument("results", nargs="+", help="results folders written by mpgrade grade")
     merge.add_argument("--out", required=True)
+    _canvas_options(merge)
     merge.set_defaults(run=cmd_merge)
 
     release_ = verbs.add_parser("release", help="write the student-facing repository (no solutions, no hidden tests)")
     release_.add_argument("out")
+    release_.add_argument("--exercises", help="only these exercises, e.g. ex01,ex05 (default: all)")
     release_.set_defaults(run=cmd_release)
 
     export = verbs.add_parser("export", help="write what a grading platform needs")
     export.add_argument("platform", choices=("github-actions", "classroom50", "gradescope"))
     export.add_argument("out", nargs="?", help="folder (github-actions, classroom50) or zip path (gradescope)")
+    export.add_argument("--exercises", help="the assignment's exercises, e.g. ex01,ex05 (default: all; "
+                                            "github-actions and classroom50)")
+    export.add_argument("--budget", type=float, default=720.0,
+                        help="classroom50: seconds of grading inside the 15-minute job (default: %(default)s)")
     export.set_defaults(run=cmd_export)
 
     report_ = verbs.add_parser("report", help="turn a report v1 into another format")
     report_.add_argument("report", help="a report v1 JSON file")
-    report_.add_argument("--format", choices=("table", "classroom", "gradescope", "classroom50", "summary"),
-                         default="table")
+    report_.add_argument("--format", choices=("table", "classroom", "gradescope", "classroom50", "markdown",
+                                              "summary"), default="table",
+                         help="summary is another name for markdown (the student's feedback, as in the job summary)")
+    report_.add_argument("--out", help="write to this file (atomically) instead of printing")
     report_.add_argument("--exercise", help="with --format classroom: one exercise's runner payload")
     report_.set_defaults(run=cmd_report)
 

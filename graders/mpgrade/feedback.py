@@ -150,6 +150,9 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
             text += ("\nThe module starts work while it is imported, and that work hands a Pool a function it "
                      "cannot send to a worker (a lambda or nested function). Define the function at the top "
                      "level, and start the work in main() under `if __name__ == \"__main__\":`.")
+        elif error.get("type") == "SyntaxError" and re.search(r"utf-8|encoding", str(error.get("message")), re.I):
+            text += ("\nThe file is not saved as UTF-8, which Python expects: save it as UTF-8 in your editor "
+                     "(or declare its encoding on the first line, e.g. `# -*- coding: latin-1 -*-`).")
         elif error.get("type") == "SyntaxError":
             text += "\nFix the syntax error at that line; `python -m py_compile " + module_file + "` shows it too."
         elif error.get("type") in ("SystemExit", "KeyboardInterrupt"):

@@ -68,13 +68,17 @@ def build(records: Iterable[dict[str, Any]], submission: str, environment: dict[
 
 def write(report: dict[str, Any], path: Path) -> None:
     """Write ``report`` to ``path`` atomically (a temp file in the same folder, then rename)."""
+    write_text(path, json.dumps(report, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temp file in the same folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=2)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -1,9 +1,14 @@
 """GitHub Classroom's autograding reporter: the ``result`` payload of one runner.
 
-The reporter action reads ``<RUNNER_ID>_RESULTS``: base64 of JSON with
+``classroom-resources/autograding-grading-reporter@v1`` reads, for each id in
+its ``runners`` input, the variable ``<ID>_RESULTS``: base64 of JSON with
 ``version``, ``status`` (pass/fail/error), ``max_score`` and ``tests[]``
 (``name``, ``status``, ``score``, ``message``, ``line_no``, ``duration``).
-One test per check carries partial credit per check to the gradebook.
+Its "Points" total adds up ``tests[].score`` over runners whose ``max_score``
+is not 0, so one test per check carries partial credit per check; it fails
+the job when a runner's ``status`` is ``fail`` or ``error``. Runner ids are
+the exercises' short names (``ex01``): the reporter accepts letters and
+digits only.
 """
 from __future__ import annotations
 
@@ -12,6 +17,11 @@ import json
 from typing import Any
 
 STATUS = {"passed": "pass", "failed": "fail", "error": "error", "skipped": "pass"}
+
+
+def runner_id(exercise: str) -> str:
+    """``ex01_processes`` -> ``ex01``: the step output name and the reporter's runner id."""
+    return exercise.split("_")[0]
 
 
 def payload(report: dict[str, Any], exercise: str | None = None) -> dict[str, Any]:
@@ -31,16 +41,28 @@ def payload(report: dict[str, Any], exercise: str | None = None) -> dict[str, An
             "tests": tests}
 
 
+def error_payload(exercise: str, message: str, max_score: float) -> dict[str, Any]:
+    """What the reporter gets for an exercise that could not be graded: an error worth 0 of ``max_score``."""
+    return {"version": 1, "status": "error", "max_score": max_score,
+            "tests": [{"name": f"{exercise}: grading", "status": "error", "score": 0, "message": message,
+                       "line_no": 0, "duration": 0, "max_score": max_score}]}
+
+
+def encode(data: dict[str, Any]) -> str:
+    """A payload as the one-line base64 text a step puts in an output."""
+    return base64.b64encode(json.dumps(data).encode()).decode("ascii")
+
+
 def encoded(report: dict[str, Any], exercise: str | None = None) -> str:
     """``payload`` as the base64 text a workflow step puts in its ``result`` output."""
-    return base64.b64encode(json.dumps(payload(report, exercise)).encode()).decode("ascii")
+    return encode(payload(report, exercise))
 
 
-def step_summary(report: dict[str, Any]) -> str:
-    """A Markdown table of every check, for ``$GITHUB_STEP_SUMMARY``."""
-    lines = [f"### mpgrade: {report['score']:g} / {report['max_score']:g}", "",
-             "| exercise | check | status | points |", "|---|---|---|---|"]
-    for name, data in report["exercises"].items():
-        for check in data["checks"]:
-            lines.append(f"| {name} | {check['name']} | {check['status']} | {check['score']:g}/{check['max_score']:g} |")
-    return "\n".join(lines) + "\n"
+def step_outputs(report: dict[str, Any]) -> str:
+    """``$GITHUB_OUTPUT`` lines: one ``<runner id>=<payload>`` per exercise of ``report``."""
+    return "".join(f"{runner_id(name)}={encoded(report, name)}\n" for name in report["exercises"])
+
+
+def error_outputs(exercises: list[str], message: str, max_score: float = 10) -> str:
+    """``$GITHUB_OUTPUT`` lines when grading produced no report: an error payload per exercise."""
+    return "".join(f"{runner_id(name)}={encode(error_payload(name, message, max_score))}\n" for name in exercises)

@@ -75,7 +75,7 @@ CASES = (
     Case("kills_its_parent", "ex01_processes", EX01, "failed",
          ("killed the process that supervises it|did not finish within 5 s",), timeout_factor=0.25),
     Case("syntax_error", "ex01_processes", EX01, "failed", ("SyntaxError", "ex01_processes.py:1")),
-    Case("latin1_bytes", "ex01_processes", EX01, "failed", ("SyntaxError", "utf-8")),
+    Case("latin1_bytes", "ex01_processes", EX01, "failed", ("SyntaxError", "not saved as UTF-8")),
     Case("missing_function", "ex01_processes", EX01, "failed", ("has no function `run_in_processes`",)),
     Case("class_not_function", "ex01_processes", EX01, "failed", ("as a class, not a function",)),
     Case("huge_file", "ex01_processes", EX01, "failed", ("File too large",)),
