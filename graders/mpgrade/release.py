@@ -1,7 +1,7 @@
 """The student release (trusted side; writes files, grades nothing).
 
 - ``release(out)``: the student-facing repository: stubs, visible graders, the
-  engine, pyproject, a student README and the GitHub Classroom workflow.
+  engine, pyproject, a student README and the autograding workflow (``exports.workflow``).
   Never ``solutions/``, ``tests/`` or hidden graders (``graders/hidden/`` or a
   module marked ``pytestmark = pytest.mark.hidden``).
 
