@@ -1,18 +1,26 @@
-"""Speedup grading: points and verdicts for the reference and for cheats, under three machine conditions.
+"""Speedup grading: verdicts, how they were decided and what they cost, per variant and machine condition.
 
-    python benchmarks/speedup.py [--runs 20] [--conditions idle,hog,pinned]
+    python benchmarks/speedup.py [--runs 20] [--conditions idle,half,hog,pinned] [--variants a,b]
 
-Variants: the reference solution (solutions/), and in tests/submissions/speedup/
-a serial-in-disguise (plain map), a ThreadPool, a Pool(1) and a sleep-based
-fake. Conditions: idle; a CPU hog spinning on one core the whole time; and
-the whole grading pinned to one core with ``taskset -c 0``. Each cell grades
-ex02's speedup check ``--runs`` times (fresh seed each) and reports the
-points (share of the check's), the verdicts, and seconds per check.
+Variants: the reference solution (solutions/) and every fixture in
+tests/submissions/speedup/ (correct_*: correct variants; the rest: mistakes
+and cheats). Conditions: idle; ``half``: a background process busy half of
+one core (50 ms busy, 50 ms asleep); ``hog``: one core spinning the whole
+time; ``pinned``: the whole grading under ``taskset -c 0``.
 
-Targets (2-core machine): the reference gets full points every time when
-idle, and is never failed with the hog (full points or "not measurable
-here"); every cheat gets no speedup points in every condition; one check
-under 15 s.
+Each run is one grading process (``--worker``) that grades every variant
+once, in a fresh order, as a batch grades students: the first check of a
+run pays the calibration (serial anchor), the others share it. Per cell:
+full points / none, how many were decided by measurement (not the
+structural fallback), the median and max seconds per check, and seconds
+per check after the first of the run. Times are also given normalised by a
+reference job timed in the same run (best of 3 of a fixed pure-Python prime
+count), so machines of different speed compare.
+
+Targets (this project's 2-core machine): correct variants never lose a
+point; no mistake ever gets full points; at idle and half load >= 90% of the
+checks decided by measurement; median check <= 5 s, <= 3 s after
+calibration.
 """
 from __future__ import annotations
 
@@ -20,76 +28,122 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {"reference": ROOT / "solutions",
-            **{p.name: p for p in sorted((ROOT / "tests" / "submissions" / "speedup").iterdir())}}
+            **{p.name: p for p in sorted((ROOT / "tests" / "submissions" / "speedup").iterdir()) if p.is_dir()}}
+CORRECT = {"reference"} | {name for name in VARIANTS if name.startswith("correct_")}
 CHECK = ("ex02_pool", "test_primes_in_ranges_speedup")
+HALF_LOAD = "import time\nwhile True:\n    end = time.perf_counter() + 0.05\n    while time.perf_counter() < end: pass\n    time.sleep(0.05)\n"
 
 
-def worker(variant: str, runs: int, first_seed: int) -> None:
-    """Grade one variant ``runs`` times in this process; print one JSON line per run."""
+def reference_job() -> float:
+    """Seconds for a fixed pure-Python job, best of 3: the unit the figures are normalised by."""
+    def job() -> int:
+        return sum(1 for n in range(2, 60_000) if all(n % d for d in range(2, int(n ** 0.5) + 1)))
+
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        job()
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def worker(variants: list[str], seed: int) -> None:
+    """Grade each variant once in this process (one calibration for all); print one JSON line per check."""
     sys.path.insert(0, str(ROOT / "graders"))
     from mpgrade.direct import run_check
 
-    for run in range(runs):
-        outcome = run_check(*CHECK, VARIANTS[variant], "spawn", seed=first_seed + run)
+    order = list(variants)
+    random.Random(seed).shuffle(order)
+    for position, variant in enumerate(order):
+        outcome = run_check(*CHECK, VARIANTS[variant], "spawn", seed=seed)
+        decision = outcome.details.get("decision", {})
         print(json.dumps({"variant": variant, "status": outcome.status, "fraction": outcome.fraction,
-                          "seconds": outcome.seconds, "measurable": outcome.details.get("measurable"),
-                          "speedup": outcome.details.get("speedup", {})}), flush=True)
+                          "seconds": outcome.seconds, "first": position == 0,
+                          "measurable": outcome.details.get("measurable"), "outcome": decision.get("outcome"),
+                          "pairs": len(decision.get("pairs", [])), "engine": decision.get("engine_speedup"),
+                          "student": decision.get("student_speedup")}), flush=True)
 
 
-def run_condition(condition: str, runs: int) -> list[dict]:
+def run_condition(condition: str, runs: int, variants: list[str], lock_dir: Path) -> list[dict]:
     prefix = ["taskset", "-c", "0"] if condition == "pinned" else []
-    hog = None
-    if condition == "hog":
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    load = {"half": HALF_LOAD, "hog": "while True: pass"}.get(condition)
+    background = subprocess.Popen([sys.executable, "-c", load]) if load else None
     rows = []
+    env = {**os.environ, "MPGRADE_LOCK_DIR": str(lock_dir / condition)}
     try:
-        for run in range(runs):  # interleave the variants run by run
-            for variant in VARIANTS:
-                out = subprocess.run(prefix + [sys.executable, __file__, "--worker", variant, "--seed", str(run * 101)],
-                                     capture_output=True, text=True, timeout=600)
-                rows.extend(json.loads(line) for line in out.stdout.splitlines() if line.startswith("{"))
+        for run in range(runs):
+            for stale in (lock_dir / condition / "mpgrade-cpu-locks").glob("calibration-*.json"):
+                stale.unlink()  # every run calibrates afresh, as a new batch would
+            out = subprocess.run(prefix + [sys.executable, __file__, "--worker", ",".join(variants),
+                                           "--seed", str(run * 101 + 7)],
+                                 capture_output=True, text=True, timeout=1800, env=env)
+            rows.extend(json.loads(line) for line in out.stdout.splitlines() if line.startswith("{"))
+            if out.returncode != 0:
+                print(out.stderr[-2000:], file=sys.stderr)
     finally:
-        if hog is not None:
-            hog.kill()
-            hog.wait()
+        if background is not None:
+            background.kill()
+            background.wait()
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--conditions", default="idle,hog,pinned")
+    parser.add_argument("--conditions", default="idle,half,hog,pinned")
+    parser.add_argument("--variants", help="comma-separated (default: all)")
     parser.add_argument("--worker")
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args()
     if options.worker:
-        worker(options.worker, 1, options.seed)
+        worker(options.worker.split(","), options.seed)
         return
+    variants = options.variants.split(",") if options.variants else list(VARIANTS)
+    unit = reference_job()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{options.runs} runs per cell, check {CHECK[0]}::{CHECK[1]}")
-    print(f"{'condition':<8} {'variant':<20} {'full':>5} {'partial':>8} {'none':>5} {'not meas.':>10} "
-          f"{'mean pts':>9} {'mean s':>7} {'max s':>6} {'engine x':>9} {'student x':>10}")
-    for condition in options.conditions.split(","):
-        rows = run_condition(condition, options.runs)
-        for variant in VARIANTS:
-            mine = [r for r in rows if r["variant"] == variant]
-            if not mine:
-                continue
-            fractions = [r["fraction"] for r in mine]
-            speed = [r["speedup"] for r in mine if r["speedup"]]
-            print(f"{condition:<8} {variant:<20} {sum(f == 1 for f in fractions):>5} "
-                  f"{sum(0 < f < 1 for f in fractions):>8} {sum(f == 0 for f in fractions):>5} "
-                  f"{sum(r['measurable'] is False for r in mine):>10} {statistics.mean(fractions):>9.2f} "
-                  f"{statistics.mean(r['seconds'] for r in mine):>7.1f} {max(r['seconds'] for r in mine):>6.1f} "
-                  f"{statistics.median(s['engine_speedup'] for s in speed) if speed else 0:>9.2f} "
-                  f"{statistics.median(s['student_speedup'] for s in speed) if speed else 0:>10.2f}", flush=True)
+          f"{options.runs} runs per cell, check {CHECK[0]}::{CHECK[1]}, spawn; reference job {unit:.3f} s")
+    print(f"{'condition':<8} {'variant':<30} {'ok?':<4} {'full':>4} {'none':>4} {'measured':>8} "
+          f"{'pairs':>5} {'med s':>6} {'max s':>6} {'after cal s':>11} {'med/ref':>7} {'engine x':>8} {'student x':>9}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mpgrade-bench-") as scratch:
+        for condition in options.conditions.split(","):
+            rows = run_condition(condition, options.runs, variants, Path(scratch))
+            for variant in variants:
+                mine = [r for r in rows if r["variant"] == variant]
+                if not mine:
+                    continue
+                full = sum(r["fraction"] == 1 for r in mine)
+                none = sum(r["fraction"] == 0 for r in mine)
+                right = full == len(mine) if variant in CORRECT else full == 0
+                seconds = [r["seconds"] for r in mine]
+                later = [r["seconds"] for r in mine if not r["first"]]
+                engine = [r["engine"] for r in mine if r["engine"]]
+                student = [r["student"] for r in mine if r["student"]]
+                print(f"{condition:<8} {variant:<30} {'yes' if right else 'NO':<4} {full:>4} {none:>4} "
+                      f"{sum(r['measurable'] is True for r in mine):>8} "
+                      f"{statistics.median(r['pairs'] for r in mine):>5.0f} {statistics.median(seconds):>6.1f} "
+                      f"{max(seconds):>6.1f} {statistics.median(later) if later else float('nan'):>11.1f} "
+                      f"{statistics.median(seconds) / unit:>7.1f} "
+                      f"{statistics.median(engine) if engine else 0:>8.2f} "
+                      f"{statistics.median(student) if student else 0:>9.2f}", flush=True)
+            every = [r for r in rows]
+            if every:
+                print(f"{condition:<8} {'(all checks)':<30} {'':<4} {'':>4} {'':>4} "
+                      f"{sum(r['measurable'] is True for r in every) / len(every):>7.0%} {'':>5} "
+                      f"{statistics.median(r['seconds'] for r in every):>6.1f} "
+                      f"{max(r['seconds'] for r in every):>6.1f} "
+                      f"{statistics.median([r['seconds'] for r in every if not r['first']] or [0]):>11.1f}",
+                      flush=True)
 
 
 if __name__ == "__main__":

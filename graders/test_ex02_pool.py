@@ -18,6 +18,9 @@ from mpgrade import (
 )
 
 
+SPEEDUP_LIMIT = 150_000
+
+
 @pytest.mark.points(1)
 def test_parallel_map_keeps_input_order(student, rng):
     """parallel_map returns func(item) for every item, in input order"""
@@ -83,10 +86,11 @@ def test_main_guard(student):
 
 
 @pytest.mark.points(2)
-def test_primes_in_ranges_speedup(student, rng, check_details, grading_settings):
+def test_primes_in_ranges_speedup(student, check_details, grading_settings):
     """primes_in_ranges is faster than counting one range after another, as fast as this machine allows"""
     processes = max(2, usable_cpus())
-    limits = [rng.randrange(180_000, 240_000) for _ in range(4 * processes)]
+    # Fixed work (correctness is checked on random inputs elsewhere): one calibration serves every student.
+    limits = [SPEEDUP_LIMIT - 7_000 * (i % 4) for i in range(4 * processes)]
     expected = [count_primes_below(limit) for limit in limits]
     check_speedup(student, check_details, grading_settings.speedup_policy, "primes_in_ranges",
                   (limits, processes), "count_primes", limits, processes, expected)

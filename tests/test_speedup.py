@@ -1,4 +1,4 @@
-"""Speedup verdicts (pure), and that speedup measurements never overlap other grading work."""
+"""Speedup grading: the pure decision on synthetic pairs, the structure, the lock, and a real cheat."""
 from __future__ import annotations
 
 import json
@@ -6,87 +6,110 @@ from pathlib import Path
 
 import pytest
 
-from mpgrade.speedup import MAX_ROUNDS, Figures, Rounds, enough_rounds, judge
+from mpgrade.speedup import Structure, judge
+from mpgrade.speedup_decision import MAX_PAIRS, PARALLEL, SERIAL, UNDECIDED, Pair, decide, needs_more
+
+SERIAL_S = [2.0, 2.1]  # the work in one process; the engine's Pool(2) takes ~1.1 s: 1.82x
 
 
-def figures(serial=2.0, engine=1.1, student=1.15, cpus=2, child_cpu=2.0, started=2) -> Figures:
-    return Figures(serial_s=serial, engine_s=engine, student_s=student, engine_speedup=serial / engine,
-                   student_speedup=serial / student, usable_cpus=cpus, cpu_budget=float(cpus), processes=2,
-                   rounds=3, serial_cpu_s=2.0, student_child_cpu_s=child_cpu, student_processes_started=started)
+def pairs(*runs: tuple[float, float]) -> list[Pair]:
+    return [Pair(engine, student) for engine, student in runs]
 
 
-def test_a_speedup_near_the_engines_gets_full_points():
-    verdict = judge(figures(student=1.4))  # 1.43x against the engine's 1.82x: above 75%
-    assert verdict.fraction == 1.0 and verdict.measurable
-    assert "Speedup 1.43x" in verdict.feedback and "2 usable CPU(s)" in verdict.feedback
-
-
-def test_partial_points_on_a_linear_scale():
-    verdict = judge(figures(student=1.6))  # 1.25x: between 1.1 and 0.75 * 1.82
-    assert 0 < verdict.fraction < 1
-    assert verdict.fraction == pytest.approx((1.25 - 1.1) / (0.75 * 2.0 / 1.1 - 1.1))
-    assert "full points need 1.36x" in verdict.feedback
-
-
-@pytest.mark.parametrize("student", [2.0, 2.3, 1.85])
-def test_no_real_speedup_gets_nothing(student):
-    assert judge(figures(student=student)).fraction == 0.0
-
-
-def test_work_outside_child_processes_gets_nothing_even_if_fast():
-    verdict = judge(figures(student=0.5, child_cpu=0.05))
-    assert verdict.fraction == 0.0 and "did not run in them" in verdict.feedback
-
-
-@pytest.mark.parametrize("cpus, engine", [(1, 1.1), (2, 1.9)])
-def test_not_measurable_here_follows_the_policy(cpus, engine):
-    shown = figures(cpus=cpus, engine=engine)
-    assert not shown.measurable
-    structural = judge(shown, "structural")
-    assert structural.fraction == 1.0 and "not measurable" in structural.feedback
-    assert "structural evidence" in structural.feedback
-    assert judge(figures(cpus=cpus, engine=engine, child_cpu=0.1), "structural").fraction == 0.0
-    assert judge(figures(cpus=cpus, engine=engine, started=1), "structural").fraction == 0.0
-    assert judge(shown, "skip").skipped
-    failed = judge(shown, "fail")
-    assert failed.fraction == 0.0 and "regrade" in failed.feedback
-
-
-def rounds(*runs) -> Rounds:
-    """Rounds from (serial, engine, student[, child_cpu, started]) tuples; serial CPU 2.0 s."""
-    measured = Rounds()
+def run_sequentially(runs: list[tuple[float, float]], cpus: int = 2):
+    """Feed pairs one by one as the measurement does; return the final decision and how many pairs it took."""
+    taken = []
     for run in runs:
-        serial, engine, student, child_cpu, started = (*run, 2.0, 2)[:5] if len(run) == 3 else run
-        measured.serial.append(serial)
-        measured.engine.append(engine)
-        measured.student.append(student)
-        measured.serial_cpu.append(2.0)
-        measured.child_cpu.append(child_cpu)
-        measured.started.append(started)
-    return measured
+        taken.append(Pair(*run))
+        if not needs_more(decide(SERIAL_S, taken, cpus, 2), len(taken)):
+            break
+    return decide(SERIAL_S, taken, cpus, 2, final=True), len(taken)
 
 
-def test_each_round_alone_is_judged_as_judge_would():
-    measured = rounds((2.0, 1.1, 1.15), (2.0, 1.1, 1.6))
-    assert judge(measured.figures(2, 2.0, 2, only=0)).fraction == 1.0
-    assert judge(measured.figures(2, 2.0, 2, only=1)).fraction == judge(figures(student=1.6)).fraction
-    assert measured.figures(2, 2.0, 2).rounds == 2
+def test_a_clear_parallel_student_is_decided_in_three_pairs_with_its_confidence():
+    decision, used = run_sequentially([(1.1, 1.12), (1.12, 1.08), (1.1, 1.15)] + [(1.1, 1.1)] * 6)
+    assert (decision.outcome, used) == (PARALLEL, 3)
+    assert decision.confidence >= 0.99 and decision.votes_parallel == 3
+    assert decision.engine_speedup == pytest.approx(2.0 / 1.1, rel=1e-3)
+    assert [p["ratio"] for p in decision.pairs] == [pytest.approx(1.12 / 1.1, rel=1e-3),
+                                                     pytest.approx(1.08 / 1.12, rel=1e-3),
+                                                     pytest.approx(1.15 / 1.1, rel=1e-3)]
 
 
-def test_two_rounds_suffice_when_they_agree_on_the_points():
-    assert not enough_rounds(rounds((2.0, 1.1, 1.15)))
-    assert enough_rounds(rounds((2.0, 1.1, 1.15), (2.1, 1.2, 1.1)))  # full twice
-    assert enough_rounds(rounds((2.0, 1.1, 2.0), (2.1, 1.2, 1.85)))  # no speedup, noise or not
-    # A Pool(1) on a busy machine: one round measurable, one not; nothing either way, so no more rounds.
-    assert enough_rounds(rounds((2.0, 1.1, 2.0, 2.0, 1), (2.0, 1.6, 1.95, 2.0, 1)))
+def test_a_clear_serial_student_is_decided_in_three_pairs():
+    decision, used = run_sequentially([(1.1, 2.05), (1.1, 2.2), (1.15, 2.1)] + [(1.1, 2.0)] * 6)
+    assert (decision.outcome, used) == (SERIAL, 3) and decision.confidence >= 0.99
 
 
-def test_disagreeing_rounds_get_more_rounds_up_to_the_cap():
-    full, noisy = (2.0, 1.1, 1.15), (2.0, 1.1, 1.9)  # a noisy round on a shared machine
-    assert not enough_rounds(rounds(full, noisy))
-    assert not enough_rounds(rounds(full, full, noisy))
-    assert not enough_rounds(rounds((2.0, 1.1, 1.6), (2.0, 1.1, 1.35)))  # partial, and far apart
-    assert enough_rounds(rounds(*[full, noisy] * (MAX_ROUNDS // 2), full))
+def test_noisy_outliers_only_cost_more_pairs():
+    # two pairs where a neighbour slowed the student's run down: still parallel, after five pairs
+    decision, used = run_sequentially([(1.1, 1.1), (1.1, 1.9), (1.1, 1.12), (1.12, 1.1), (1.1, 1.6),
+                                       (1.1, 1.1), (1.1, 1.1), (1.1, 1.1), (1.1, 1.1)])
+    assert decision.outcome == PARALLEL and used == 7 and decision.votes_serial == 2
+
+
+def test_ambiguous_pairs_end_undecided_after_the_maximum():
+    flip = [(1.1, 1.1), (1.1, 2.0)] * MAX_PAIRS
+    decision, used = run_sequentially(flip)
+    assert decision.outcome == UNDECIDED and used == MAX_PAIRS and "did not separate" in decision.reason
+
+
+def test_a_machine_that_shows_no_speedup_is_not_measurable_after_two_pairs():
+    decision, used = run_sequentially([(1.95, 1.9), (2.0, 2.05)] + [(2.0, 2.0)] * 7)
+    assert decision.outcome == UNDECIDED and used == 2 and "cannot show a speedup" in decision.reason
+
+
+def test_the_engines_speedup_is_capped_like_the_students_by_the_cpus_it_had():
+    # a slow serial anchor (throttled calibration) cannot make a Pool(2) look 3x faster, nor move the midpoint there
+    decision = decide([3.6], pairs((1.1, 2.0), (1.1, 2.0), (1.1, 2.0)), 2, 2)
+    assert decision.engine_speedup == 2.0 and decision.outcome == SERIAL
+
+
+def structure(**changes) -> Structure:
+    values = dict(processes=2, pools_created=1, threadpools_created=0, workers_started=2, child_cpu_s=2.0,
+                  serial_cpu_s=2.0, parallelism=1.8, usable_cpus=2)
+    values.update(changes)
+    return Structure(**values)
+
+
+def decided(outcome: str):
+    runs = {PARALLEL: [(1.1, 1.1)] * 3, SERIAL: [(1.1, 2.0)] * 3, UNDECIDED: [(2.0, 2.0)] * 2}[outcome]
+    return decide(SERIAL_S, pairs(*runs), 2, 2, final=True)
+
+
+def test_full_points_need_a_parallel_decision_and_a_clean_structure():
+    verdict = judge(decided(PARALLEL), structure())
+    assert verdict.fraction == 1.0 and verdict.measurable and "confident" in verdict.feedback
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"pools_created": 8}, "created 8 Pools"),
+    ({"workers_started": 40}, "started 40 worker processes when asked for 2"),
+    ({"workers_started": 1}, "one worker does everything"),
+    ({"threadpools_created": 1, "workers_started": 0, "child_cpu_s": 0.0}, "ThreadPool"),
+    ({"child_cpu_s": 0.1}, "did not run in them"),
+    ({"parallelism": 1.0}, "one after another, not at the same time"),
+])
+def test_structure_names_the_mistake_whatever_the_clock_says(changes, says):
+    for outcome in (PARALLEL, UNDECIDED):
+        verdict = judge(decided(outcome), structure(**changes))
+        assert verdict.fraction == 0.0 and says in verdict.feedback, (outcome, verdict.feedback)
+
+
+def test_serial_gets_nothing_and_says_how_sure():
+    verdict = judge(decided(SERIAL), structure())
+    assert verdict.fraction == 0.0 and "no faster than one process (99" in verdict.feedback
+    assert "although it starts worker processes" in verdict.feedback
+    both = judge(decided(SERIAL), structure(workers_started=1))  # the cause first, then the clock
+    assert both.feedback.index("started 1 worker process") < both.feedback.index("The clock agrees")
+
+
+def test_not_measurable_follows_the_policy():
+    undecided = decided(UNDECIDED)
+    structural = judge(undecided, structure(parallelism=0.9, usable_cpus=1))  # one CPU: overlap cannot show
+    assert structural.fraction == 1.0 and not structural.measurable and "not measurable" in structural.feedback
+    assert judge(undecided, structure(), "skip").skipped
+    assert judge(undecided, structure(), "fail").fraction == 0.0
 
 
 CONFTEST = """
@@ -164,19 +187,5 @@ def test_a_patched_clock_earns_no_speedup():
     cheat = Path(__file__).parent / "submissions" / "speedup" / "clock_patch"
     outcome = run_check("ex02_pool", "test_primes_in_ranges_speedup", cheat, seed=7)
     assert outcome.status == "failed" and outcome.fraction == 0.0, outcome.feedback
-    figures = outcome.details["speedup"]
-    assert figures["student_speedup"] < 1.3, figures
-
-
-def test_a_slow_serial_baseline_does_not_credit_a_single_worker():
-    """Measured once on a throttled machine: Pool(1) at 1.19x because the serial run came out slow.
-
-    Its worker kept one CPU busy (4.57 s of CPU in 4.59 s), so it is credited 1.0x: no points.
-    """
-    measured = Figures(serial_s=5.47, engine_s=2.92, student_s=4.59, engine_speedup=5.47 / 2.92,
-                       student_speedup=5.47 / 4.59, usable_cpus=2, cpu_budget=2.0, processes=2, rounds=5,
-                       serial_cpu_s=5.47, student_child_cpu_s=4.57, student_processes_started=1)
-    verdict = judge(measured)
-    assert verdict.fraction == 0.0
-    assert "kept 1.00 CPUs busy" in verdict.feedback
-    assert judge(figures(student=1.15)).fraction == 1.0  # a real Pool(2) keeps ~2 CPUs busy: not capped
+    decision = outcome.details["decision"]
+    assert decision["student_speedup"] < 1.3, decision

@@ -1,0 +1,126 @@
+"""Deciding "as parallel as the engine" against "no faster than one process", with a stated confidence.
+
+Pure functions over measured times (trusted side; nothing here runs or
+times anything). The measurement (``speedup.py``) interleaves runs in
+pairs: the engine's own ``Pool(processes)`` over the work, then the
+student's function over the same work. The serial time of the work (one
+process, calibrated once) is the other anchor.
+
+Why these estimators. On a shared machine noise only ever *adds* time (a
+neighbour steals the CPU, a page fault, a slow start): the fastest run is
+the best estimate of what code costs, and a pair run back to back sees the
+same machine. So:
+
+- the engine's speedup is ``g = serial_min / engine_min``, capped at the
+  CPUs and processes it had (it can never truly exceed them);
+- each pair votes by its own ratio ``r = student / engine``: "parallel"
+  when ``r`` is below the geometric midpoint ``sqrt(g)`` of the two
+  hypotheses (``r = 1``: as fast as the engine; ``r = g``: as slow as one
+  process), "serial" when above;
+- votes are read sequentially (Wald's test): with each pair assumed wrong
+  with probability ``PAIR_ERROR``, the log-likelihood ratio after ``n``
+  pairs of which ``k`` voted "parallel" is ``(2k - n) log((1-e)/e)``;
+  the decision is taken as soon as it passes ``log((1-a)/a)`` for the
+  stated error ``a``, more pairs are taken only while it does not, and the
+  result is "not measurable" only if ``MAX_PAIRS`` cannot decide;
+- the student and the engine are treated alike: the same estimator on both
+  sides, no correction applied to one only.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PAIR_ERROR = 0.15
+"""Assumed chance that one pair, alone, votes for the wrong hypothesis (a noisy pair)."""
+DECISION_ERROR = 0.01
+"""The error a decision may have: the verdict's confidence is at least 1 - this."""
+MIN_PAIRS = 3
+MAX_PAIRS = 9
+MIN_ENGINE_SPEEDUP = 1.25
+"""Below this the machine cannot show a speedup now (one usable CPU, a hog, a throttled VM)."""
+
+PARALLEL, SERIAL, UNDECIDED = "parallel", "serial", "undecided"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One engine run and the student run right after it, seconds as the grading process saw them."""
+
+    engine_s: float
+    student_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.student_s / self.engine_s if self.engine_s > 0 else math.inf
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the pairs say, and how sure that is."""
+
+    outcome: str
+    """PARALLEL, SERIAL or UNDECIDED (not measurable here)."""
+    confidence: float
+    """Probability of the outcome given the votes (equal prior odds), 0.5 when undecided."""
+    engine_speedup: float
+    threshold: float
+    """Ratio student/engine that separates the two hypotheses (sqrt of the engine speedup)."""
+    votes_parallel: int
+    votes_serial: int
+    student_speedup: float
+    """serial_min / student_min: the student's speedup by the same estimator as the engine's."""
+    reason: str = ""
+    pairs: list[dict[str, float]] = field(default_factory=list)
+
+    def as_details(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def engine_speedup(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int) -> float:
+    """The engine's speedup by the fastest runs, never more than the CPUs and processes it had."""
+    fastest_engine = min(p.engine_s for p in pairs)
+    return min(min(serial_s) / fastest_engine, float(max(1, min(cpus, processes))))
+
+
+def log_odds(parallel: int, serial: int, pair_error: float = PAIR_ERROR) -> float:
+    """Log-likelihood ratio of "parallel" against "serial" after these votes."""
+    return (parallel - serial) * math.log((1 - pair_error) / pair_error)
+
+
+def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, final: bool = False) -> Decision:
+    """The decision so far; ``final`` when no more pairs will come (then UNDECIDED means not measurable)."""
+    if not serial_s or not pairs:
+        raise ValueError("need at least one serial run and one pair")
+    g = engine_speedup(serial_s, pairs, cpus, processes)
+    threshold = math.sqrt(g)
+    student = min(serial_s) / min(p.student_s for p in pairs)
+    table = [{"engine_s": round(p.engine_s, 4), "student_s": round(p.student_s, 4), "ratio": round(p.ratio, 4)}
+             for p in pairs]
+    common = dict(engine_speedup=round(g, 4), threshold=round(threshold, 4), student_speedup=round(student, 4),
+                  pairs=table)
+    if g < MIN_ENGINE_SPEEDUP:
+        reason = (f"the engine's own Pool({processes}) reached only {g:.2f}x over one process here "
+                  f"({cpus} usable CPU(s)): the machine cannot show a speedup right now")
+        return Decision(UNDECIDED, 0.5, votes_parallel=0, votes_serial=0, reason=reason, **common)
+    parallel = sum(p.ratio < threshold for p in pairs)
+    serial = len(pairs) - parallel
+    odds = log_odds(parallel, serial)
+    bar = math.log((1 - DECISION_ERROR) / DECISION_ERROR)
+    confidence = 1 / (1 + math.exp(-abs(odds)))
+    if len(pairs) >= MIN_PAIRS and abs(odds) >= bar:
+        outcome = PARALLEL if odds > 0 else SERIAL
+        return Decision(outcome, round(confidence, 4), votes_parallel=parallel, votes_serial=serial, **common)
+    reason = "" if not final else (f"{len(pairs)} pairs did not separate the two at {1 - DECISION_ERROR:.0%} "
+                                   f"confidence ({parallel} looked parallel, {serial} serial)")
+    return Decision(UNDECIDED, 0.5, votes_parallel=parallel, votes_serial=serial, reason=reason, **common)
+
+
+def needs_more(decision: Decision, pairs: int) -> bool:
+    """Take another pair? Only while undecided and pairs remain; not once two pairs show no speedup is possible."""
+    if pairs < 2:
+        return True
+    if decision.engine_speedup < MIN_ENGINE_SPEEDUP:
+        return False
+    return pairs < MIN_PAIRS or (decision.outcome == UNDECIDED and pairs < MAX_PAIRS)
