@@ -120,10 +120,10 @@ import mpgrade.sandbox.launcher as launcher
 LOG = os.environ["WINDOWS_LOG"]
 original = launcher._run_in
 
-def logged(workdir, request):
+def logged(workdir, request, *rest):
     began = time.time()
     try:
-        return original(workdir, request)
+        return original(workdir, request, *rest)
     finally:
         with open(LOG, "a") as handle:
             handle.write(json.dumps({"kind": "call", "pid": os.getpid(), "start": began, "end": time.time()}) + "\\n")

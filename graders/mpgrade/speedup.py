@@ -2,7 +2,7 @@
 
     calibrate (once per grading process, shared through a file by a batch):
         serial runs of the work (the "one process" anchor), an engine Pool run
-    per check, with the measurement's CPUs to itself (cpulock / cpusets):
+    per check, with CPUs to itself (cpulock.measurement: its own CPU set, or the whole machine):
         warm-up, then pairs:  engine Pool(processes) | student's function    (same work, back to back)
         until speedup_decision.decide() separates "as parallel as the engine"
         from "no faster than one process", or MAX_PAIRS say it cannot
@@ -204,13 +204,12 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             expected: Any, timeout: float = 60) -> tuple[Decision, Structure, Calibration]:
     """Pairs of engine and student runs until the decision is made; fails the check on a wrong answer."""
     __tracebackhide__ = True
-    budget = machine.cpu_budget()
-    cpus = budget.usable
-    key = calibration_key(student, work, items, processes, cpus)
     pairs: list[Pair] = []
     pools = threadpools = started = 0
     child_cpu = parallelism = 0.0
-    with cpulock.exclusive():
+    with cpulock.measurement(processes) as own:
+        cpus = len(own) if own else machine.cpu_budget().usable
+        key = calibration_key(student, work, items, processes, cpus)
         calibration = _calibrations.get(key) or _load_shared(key)
         if calibration is None:
             student.drive("engine_pool_map", work, items[:processes], processes, timeout=timeout,

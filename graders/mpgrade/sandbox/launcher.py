@@ -227,17 +227,18 @@ def _kill_session(proc: subprocess.Popen) -> None:
 def run_call(request: CallRequest) -> CallResult:
     """Run ``request`` in a fresh sandbox; return once nothing of it is left running.
 
-    Holds the machine-wide CPU lock shared, so no speedup measurement runs meanwhile.
+    Runs on the CPUs ``cpulock`` allows: never on those of another process's
+    speedup measurement, and only on its own measurement's CPUs inside one.
     """
     workdir = Path(tempfile.mkdtemp(prefix="mpgrade-call-"))
     try:
-        with cpulock.shared():
-            return _run_in(workdir, request)
+        with cpulock.shared() as cpus:
+            return _run_in(workdir, request, cpus)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _run_in(workdir: Path, request: CallRequest) -> CallResult:
+def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = None) -> CallResult:
     scratch = workdir / "cwd"
     evidence = workdir / "evidence"
     scratch.mkdir()
@@ -259,6 +260,8 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
     env["HOME"] = env["TMPDIR"] = str(scratch)
     mark = uuid.uuid4().hex
     env[CALL_MARK] = mark
+    if cpus:
+        env["PYTHON_CPU_COUNT"] = str(len(cpus))  # os.cpu_count() in the student's code (Python 3.13+)
     argv = [sys.executable, "-I", "-B", "-c", BOOT, str(probe_parent()), str(workdir / "request.json")]
     if namespaces.wanted(request.namespaces):
         argv = namespaces.command(argv, workdir, Path(request.submission), [probe_parent()])
@@ -275,6 +278,7 @@ def _run_in(workdir: Path, request: CallRequest) -> CallResult:
         "max_processes": request.limits.max_processes,
         "max_memory_mb": request.limits.max_memory_mb,
         "probe_parent": str(probe_parent()),
+        "cpus": list(cpus or ()),
     }
     (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
     supervisor = subprocess.Popen(

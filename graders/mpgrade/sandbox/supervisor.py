@@ -311,6 +311,10 @@ def main(config_path: str) -> int:
     # against a fork bomb outrunning the watchdog, set well above the watchdog's process count.
     cgroup_mode, cgroups = (make_cgroups(4 * max_processes, max_memory) if config.get("cgroups", True)
                             else (None, []))
+    if config.get("cpus") and hasattr(os, "sched_setaffinity"):
+        # A speedup measurement's own CPUs, or the ones no measurement holds: the runner and every
+        # process it starts inherit them.
+        os.sched_setaffinity(0, config["cpus"])
     shm_before = shm_entries()
     started = time.monotonic()
     with open(config["stdout"], "wb") as out, open(config["stderr"], "wb") as err:
