@@ -67,7 +67,7 @@ def test_the_engines_speedup_is_capped_like_the_students_by_the_cpus_it_had():
 
 def structure(**changes) -> Structure:
     values = dict(processes=2, pools_created=1, threadpools_created=0, workers_started=2, child_cpu_s=2.0,
-                  serial_cpu_s=2.0, parallelism=1.8, usable_cpus=2)
+                  serial_cpu_s=2.0, parallelism=1.8, usable_cpus=2, engine_parallelism=1.85)
     values.update(changes)
     return Structure(**values)
 
@@ -88,7 +88,7 @@ def test_full_points_need_a_parallel_decision_and_a_clean_structure():
     ({"workers_started": 1}, "one worker does everything"),
     ({"threadpools_created": 1, "workers_started": 0, "child_cpu_s": 0.0}, "ThreadPool"),
     ({"child_cpu_s": 0.1}, "did not run in them"),
-    ({"parallelism": 1.0}, "one after another, not at the same time"),
+    ({"parallelism": 1.0}, "kept 1.00 CPUs busy on average where the engine's kept 1.85"),
 ])
 def test_structure_names_the_mistake_whatever_the_clock_says(changes, says):
     for outcome in (PARALLEL, UNDECIDED):
@@ -107,6 +107,7 @@ def test_serial_gets_nothing_and_says_how_sure():
 def test_not_measurable_follows_the_policy():
     undecided = decided(UNDECIDED)
     structural = judge(undecided, structure(parallelism=0.9, usable_cpus=1))  # one CPU: overlap cannot show
+    assert judge(undecided, structure(parallelism=1.0, engine_parallelism=1.2)).fraction == 1.0  # a busy machine
     assert structural.fraction == 1.0 and not structural.measurable and "not measurable" in structural.feedback
     assert judge(undecided, structure(), "skip").skipped
     assert judge(undecided, structure(), "fail").fraction == 0.0

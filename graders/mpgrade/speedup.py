@@ -40,8 +40,10 @@ CALIBRATION_TTL_S = 900.0
 RECALIBRATE_DRIFT = 0.3
 """Measure the serial anchor again when this check's fastest engine run differs this much from calibration's."""
 MIN_CHILD_CPU_SHARE = 0.5
-MIN_OVERLAP = 1.2
-"""CPUs the student's workers must keep busy on average (child CPU / wall) when 2 or more are free."""
+OVERLAP_SHARE = 0.7
+"""The student's workers must keep at least this share of the CPUs busy that the engine's kept busy..."""
+MIN_ENGINE_OVERLAP = 1.3
+"""...when the engine's own workers kept at least this many busy (else overlap cannot show here)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Structure:
     parallelism: float
     """Child CPU / wall time of the student's fastest run: CPUs kept busy on average."""
     usable_cpus: int
+    engine_parallelism: float = 0.0
+    """The same figure for the engine's fastest run: what overlap this machine allows right now."""
 
     def mistakes(self) -> list[str]:
         """Each mistake the structure shows, in plain words with its figures."""
@@ -91,10 +95,11 @@ class Structure:
                          "worker does everything one item after another.")
         elif self.workers_started == 0 and not self.threadpools_created and not found:
             found.append("it started no worker process; hand the work to multiprocessing.Pool(processes).")
-        if not found and self.usable_cpus >= 2 and self.processes >= 2 and self.parallelism < MIN_OVERLAP:
-            found.append(f"its workers kept {self.parallelism:.2f} CPUs busy on average, so they worked one after "
-                         "another, not at the same time (e.g. all the work in one task): give every worker a share "
-                         "of the items.")
+        if (not found and self.usable_cpus >= 2 and self.engine_parallelism >= MIN_ENGINE_OVERLAP
+                and self.parallelism < OVERLAP_SHARE * self.engine_parallelism):
+            found.append(f"its workers kept {self.parallelism:.2f} CPUs busy on average where the engine's kept "
+                         f"{self.engine_parallelism:.2f}, so they worked one after another, not at the same time "
+                         "(e.g. all the work in one task): give every worker a share of the items.")
         return found
 
 
@@ -206,7 +211,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     __tracebackhide__ = True
     pairs: list[Pair] = []
     pools = threadpools = started = 0
-    child_cpu = parallelism = 0.0
+    child_cpu = parallelism = engine_parallelism = 0.0
     with cpulock.measurement(processes) as own:
         cpus = len(own) if own else machine.cpu_budget().usable
         key = calibration_key(student, work, items, processes, cpus)
@@ -221,6 +226,8 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
                                 what=f"a Pool({processes}) running {work}")
             engine_s = _outside(run, run.value["seconds"])
+            if not pairs or engine_s <= min(p.engine_s for p in pairs):
+                engine_parallelism = float(run.children_cpu_s or 0.0) / engine_s if engine_s else 0.0
             result = student.call(function, *args, timeout=timeout)
             if result.value != expected:
                 raise CheckFailed(f"{function} returned {str(result.value)[:120]}; expected {str(expected)[:120]}. "
@@ -245,7 +252,8 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     decision = decide(calibration.serial_s, pairs, cpus, processes, final=True)
     structure = Structure(processes=processes, pools_created=pools, threadpools_created=threadpools,
                           workers_started=started, child_cpu_s=child_cpu, serial_cpu_s=calibration.serial_cpu_s,
-                          parallelism=round(parallelism, 3), usable_cpus=cpus)
+                          parallelism=round(parallelism, 3), usable_cpus=cpus,
+                          engine_parallelism=round(engine_parallelism, 3))
     return decision, structure, calibration
 
 

@@ -38,7 +38,7 @@ DECISION_ERROR = 0.01
 """The error a decision may have: the verdict's confidence is at least 1 - this."""
 MIN_PAIRS = 3
 MAX_PAIRS = 9
-MIN_ENGINE_SPEEDUP = 1.25
+MIN_ENGINE_SPEEDUP = 1.2
 """Below this the machine cannot show a speedup now (one usable CPU, a hog, a throttled VM)."""
 
 PARALLEL, SERIAL, UNDECIDED = "parallel", "serial", "undecided"
