@@ -88,7 +88,9 @@ def test_main_guard(student):
 @pytest.mark.points(2)
 def test_primes_in_ranges_speedup(student, check_details, grading_settings):
     """primes_in_ranges is faster than counting one range after another, as fast as this machine allows"""
-    processes = max(2, usable_cpus())
+    # Up to 4 processes: on a bigger machine several students' measurements run side by side on CPUs of
+    # their own (cpulock), and 4 show a speedup as clearly as 64 would.
+    processes = max(2, min(4, usable_cpus()))
     # Fixed work (correctness is checked on random inputs elsewhere): one calibration serves every student.
     limits = [SPEEDUP_LIMIT - 7_000 * (i % 4) for i in range(4 * processes)]
     expected = [count_primes_below(limit) for limit in limits]

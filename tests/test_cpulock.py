@@ -108,3 +108,23 @@ def test_a_sandboxed_call_runs_on_the_cpus_it_was_given(write_module):
     assert affinity == list(cpus) == [usable[0]]
     if sys.version_info >= (3, 13):
         assert count == 1  # PYTHON_CPU_COUNT
+
+
+def test_a_whole_machine_measurement_waits_for_measurements_on_cpu_sets():
+    usable = list(range(8))
+    order = []
+    inside = threading.Event()
+
+    def on_a_set() -> None:
+        with cpulock.measurement(2, usable=usable, poll_s=0.01):
+            inside.set()
+            time.sleep(0.3)
+            order.append("set done")
+
+    thread = threading.Thread(target=on_a_set)
+    thread.start()
+    inside.wait(timeout=10)
+    with cpulock.exclusive():
+        order.append("whole machine")
+    thread.join()
+    assert order == ["set done", "whole machine"]

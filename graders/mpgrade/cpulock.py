@@ -133,6 +133,7 @@ def measurement(need: int, usable: Sequence[int] | None = None, keep_free: int =
     with ExitStack() as stack:
         while True:
             with _flock("turnstile", fcntl.LOCK_EX):
+                stack.enter_context(_flock("cpu", fcntl.LOCK_SH))  # no whole-machine measurement meanwhile
                 probe = ExitStack()
                 reserved = [cpu for cpu in usable if not _try(probe, f"reserve-{cpu}", fcntl.LOCK_EX)]
                 probe.close()
