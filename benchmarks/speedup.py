@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {"reference": ROOT / "solutions",
             **{p.name: p for p in sorted((ROOT / "tests" / "submissions" / "speedup").iterdir()) if p.is_dir()}}
 CORRECT = {"reference"} | {name for name in VARIANTS if name.startswith("correct_")}
+SERIAL_TRUTH = {"serial_loop", "serial_in_disguise", "pool_of_one", "threadpool", "clock_patch"}
+"""Variants that truly run no faster than one process (the others' pairs have no known truth)."""
 CHECK = ("ex02_pool", "test_primes_in_ranges_speedup")
 HALF_LOAD = "import time\nwhile True:\n    end = time.perf_counter() + 0.05\n    while time.perf_counter() < end: pass\n    time.sleep(0.05)\n"
 
@@ -70,6 +72,8 @@ def worker(variants: list[str], seed: int) -> None:
                           "seconds": outcome.seconds, "first": position == 0,
                           "measurable": outcome.details.get("measurable"), "outcome": decision.get("outcome"),
                           "pairs": len(decision.get("pairs", [])), "engine": decision.get("engine_speedup"),
+                          "votes_parallel": decision.get("votes_parallel", 0),
+                          "votes_serial": decision.get("votes_serial", 0),
                           "student": decision.get("student_speedup")}), flush=True)
 
 
@@ -112,7 +116,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{options.runs} runs per cell, check {CHECK[0]}::{CHECK[1]}, spawn; reference job {unit:.3f} s")
     print(f"{'condition':<8} {'variant':<30} {'ok?':<4} {'full':>4} {'none':>4} {'measured':>8} "
-          f"{'pairs':>5} {'med s':>6} {'max s':>6} {'after cal s':>11} {'med/ref':>7} {'engine x':>8} {'student x':>9}")
+          f"{'pairs':>5} {'misvotes':>8} {'med s':>6} {'max s':>6} {'after cal s':>11} {'med/ref':>7} {'engine x':>8} {'student x':>9}")
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="mpgrade-bench-") as scratch:
@@ -129,9 +133,15 @@ def main() -> None:
                 later = [r["seconds"] for r in mine if not r["first"]]
                 engine = [r["engine"] for r in mine if r["engine"]]
                 student = [r["student"] for r in mine if r["student"]]
+                wrong_side = ("votes_serial" if variant in CORRECT else
+                              "votes_parallel" if variant in SERIAL_TRUTH else None)
+                voted = [r for r in mine if r["measurable"] is True]
+                misvotes = (f"{sum(r[wrong_side] for r in voted)}/{sum(r['pairs'] for r in voted)}"
+                            if wrong_side else "-")
                 print(f"{condition:<8} {variant:<30} {'yes' if right else 'NO':<4} {full:>4} {none:>4} "
                       f"{sum(r['measurable'] is True for r in mine):>8} "
-                      f"{statistics.median(r['pairs'] for r in mine):>5.0f} {statistics.median(seconds):>6.1f} "
+                      f"{statistics.median(r['pairs'] for r in mine):>5.0f} {misvotes:>8} "
+                      f"{statistics.median(seconds):>6.1f} "
                       f"{max(seconds):>6.1f} {statistics.median(later) if later else float('nan'):>11.1f} "
                       f"{statistics.median(seconds) / unit:>7.1f} "
                       f"{statistics.median(engine) if engine else 0:>8.2f} "
@@ -139,7 +149,7 @@ def main() -> None:
             every = [r for r in rows]
             if every:
                 print(f"{condition:<8} {'(all checks)':<30} {'':<4} {'':>4} {'':>4} "
-                      f"{sum(r['measurable'] is True for r in every) / len(every):>7.0%} {'':>5} "
+                      f"{sum(r['measurable'] is True for r in every) / len(every):>7.0%} {'':>5} {'':>8} "
                       f"{statistics.median(r['seconds'] for r in every):>6.1f} "
                       f"{max(r['seconds'] for r in every):>6.1f} "
                       f"{statistics.median([r['seconds'] for r in every if not r['first']] or [0]):>11.1f}",

@@ -26,26 +26,25 @@ def run_sequentially(runs: list[tuple[float, float]], cpus: int = 2):
     return decide(SERIAL_S, taken, cpus, 2, final=True), len(taken)
 
 
-def test_a_clear_parallel_student_is_decided_in_three_pairs_with_its_confidence():
-    decision, used = run_sequentially([(1.1, 1.12), (1.12, 1.08), (1.1, 1.15)] + [(1.1, 1.1)] * 6)
-    assert (decision.outcome, used) == (PARALLEL, 3)
-    assert decision.confidence >= 0.99 and decision.votes_parallel == 3
+def test_a_clear_parallel_student_is_decided_in_two_pairs_with_its_confidence():
+    decision, used = run_sequentially([(1.1, 1.12), (1.12, 1.08)] + [(1.1, 1.1)] * 7)
+    assert (decision.outcome, used) == (PARALLEL, 2)
+    assert decision.confidence >= 0.99 and decision.votes_parallel == 2
     assert decision.engine_speedup == pytest.approx(2.0 / 1.1, rel=1e-3)
     assert [p["ratio"] for p in decision.pairs] == [pytest.approx(1.12 / 1.1, rel=1e-3),
-                                                     pytest.approx(1.08 / 1.12, rel=1e-3),
-                                                     pytest.approx(1.15 / 1.1, rel=1e-3)]
+                                                     pytest.approx(1.08 / 1.12, rel=1e-3)]
 
 
-def test_a_clear_serial_student_is_decided_in_three_pairs():
-    decision, used = run_sequentially([(1.1, 2.05), (1.1, 2.2), (1.15, 2.1)] + [(1.1, 2.0)] * 6)
-    assert (decision.outcome, used) == (SERIAL, 3) and decision.confidence >= 0.99
+def test_a_clear_serial_student_is_decided_in_two_pairs():
+    decision, used = run_sequentially([(1.1, 2.05), (1.1, 2.2)] + [(1.1, 2.0)] * 7)
+    assert (decision.outcome, used) == (SERIAL, 2) and decision.confidence >= 0.99
 
 
 def test_noisy_outliers_only_cost_more_pairs():
-    # two pairs where a neighbour slowed the student's run down: still parallel, after five pairs
-    decision, used = run_sequentially([(1.1, 1.1), (1.1, 1.9), (1.1, 1.12), (1.12, 1.1), (1.1, 1.6),
+    # two pairs where a neighbour slowed the student's run down: still parallel, after six pairs
+    decision, used = run_sequentially([(1.1, 1.1), (1.1, 1.9), (1.1, 1.12), (1.1, 1.6), (1.12, 1.1),
                                        (1.1, 1.1), (1.1, 1.1), (1.1, 1.1), (1.1, 1.1)])
-    assert decision.outcome == PARALLEL and used == 7 and decision.votes_serial == 2
+    assert decision.outcome == PARALLEL and used == 6 and decision.votes_serial == 2
 
 
 def test_ambiguous_pairs_end_undecided_after_the_maximum():
@@ -59,9 +58,17 @@ def test_a_machine_that_shows_no_speedup_is_not_measurable_after_two_pairs():
     assert decision.outcome == UNDECIDED and used == 2 and "cannot show a speedup" in decision.reason
 
 
+def test_a_busy_machine_gets_a_third_pair_to_show_its_speed():
+    # 1.14x after two pairs (half a core taken): the third pair finds the engine at 1.33x, and decides
+    decision, used = run_sequentially([(1.8, 1.8), (1.8, 1.85), (1.55, 1.5)] + [(1.55, 1.55)] * 6)
+    assert decision.outcome == PARALLEL and used == 3 and decision.engine_speedup > 1.2
+    decision, used = run_sequentially([(1.8, 1.8)] * 9)  # still 1.14x after three: not measurable
+    assert decision.outcome == UNDECIDED and used == 3
+
+
 def test_the_engines_speedup_is_capped_like_the_students_by_the_cpus_it_had():
     # a slow serial anchor (throttled calibration) cannot make a Pool(2) look 3x faster, nor move the midpoint there
-    decision = decide([3.6], pairs((1.1, 2.0), (1.1, 2.0), (1.1, 2.0)), 2, 2)
+    decision = decide([3.6], pairs((1.1, 2.0), (1.1, 2.0)), 2, 2)
     assert decision.engine_speedup == 2.0 and decision.outcome == SERIAL
 
 
@@ -73,7 +80,7 @@ def structure(**changes) -> Structure:
 
 
 def decided(outcome: str):
-    runs = {PARALLEL: [(1.1, 1.1)] * 3, SERIAL: [(1.1, 2.0)] * 3, UNDECIDED: [(2.0, 2.0)] * 2}[outcome]
+    runs = {PARALLEL: [(1.1, 1.1)] * 2, SERIAL: [(1.1, 2.0)] * 2, UNDECIDED: [(2.0, 2.0)] * 2}[outcome]
     return decide(SERIAL_S, pairs(*runs), 2, 2, final=True)
 
 
