@@ -204,7 +204,7 @@ def assignment_release(tmp_path_factory):
 def test_github_actions_records_the_kits_total(student, assignment_release, actions_python, tmp_path):
     repository = _hand_in(Path(shutil.copytree(assignment_release, tmp_path / "repo")), student)
     flow = (repository / ".github" / "workflows" / "classroom.yml").read_text()
-    env = {"PATH": f"/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8",
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8",
            **{k: v for k, v in os.environ.items() if k.startswith("PIP_")}, **_private_lock()}
     run = run_workflow(flow, repository, actions_python.parent, env)
     _, total = STUDENTS[student]

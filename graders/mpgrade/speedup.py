@@ -121,9 +121,8 @@ def judge(decision: Decision, structure: Structure, policy: str = "structural") 
                f"{decision.votes_serial} no faster than one process).")
     mistakes = structure.mistakes()
     if mistakes:  # the cause first, the clock's evidence after it
-        timing = {SERIAL: f" The clock agrees: it was no faster than one process ({decision.confidence:.1%} confident).",
-                  PARALLEL: "",
-                  UNDECIDED: ""}[decision.outcome]
+        timing = (f" The clock agrees: it was no faster than one process ({decision.confidence:.1%} confident)."
+                  if decision.outcome == SERIAL else "")
         return Verdict(0.0, f"Your function does not run the work in parallel as asked: {mistakes[0]}{timing} "
                             f"{figures}", decision.outcome != UNDECIDED)
     if decision.outcome == SERIAL:
