@@ -16,14 +16,16 @@ def pairs(*runs: tuple[float, float]) -> list[Pair]:
     return [Pair(engine, student) for engine, student in runs]
 
 
-def run_sequentially(runs: list[tuple[float, float]], cpus: int = 2):
+def run_sequentially(runs: list[tuple[float, float]], cpus: int = 2, engine_cal_s: float | None = None,
+                     certain_mistake: bool = False):
     """Feed pairs one by one as the measurement does; return the final decision and how many pairs it took."""
     taken = []
     for run in runs:
         taken.append(Pair(*run))
-        if not needs_more(decide(SERIAL_S, taken, cpus, 2), len(taken)):
+        decision = decide(SERIAL_S, taken, cpus, 2, engine_cal_s=engine_cal_s)
+        if not needs_more(decision, len(taken), certain_mistake):
             break
-    return decide(SERIAL_S, taken, cpus, 2, final=True), len(taken)
+    return decide(SERIAL_S, taken, cpus, 2, final=True, engine_cal_s=engine_cal_s), len(taken)
 
 
 def test_a_clear_parallel_student_is_decided_in_two_pairs_with_its_confidence():
@@ -38,6 +40,39 @@ def test_a_clear_parallel_student_is_decided_in_two_pairs_with_its_confidence():
 def test_a_clear_serial_student_is_decided_in_two_pairs():
     decision, used = run_sequentially([(1.1, 2.05), (1.1, 2.2)] + [(1.1, 2.0)] * 7)
     assert (decision.outcome, used) == (SERIAL, 2) and decision.confidence >= 0.99
+
+
+def test_with_a_calibration_a_fast_student_is_decided_by_one_pair_and_the_midpoint():
+    # calibrated: one process 2.0 s, the engine 1.1 s -> midpoint sqrt(2.0 * 1.1) = 1.48 s
+    decision, used = run_sequentially([(1.12, 1.1)] + [(1.1, 1.1)] * 8, engine_cal_s=1.1)
+    assert (decision.outcome, used) == (PARALLEL, 1) and decision.anchor_vote
+    assert decision.confidence >= 0.99 and decision.midpoint_s == pytest.approx((2.0 * 1.1) ** 0.5, rel=1e-3)
+
+
+def test_the_midpoint_never_votes_serial_a_slow_run_costs_a_second_pair():
+    # a neighbour slowed a correct student's only run past the midpoint: no vote, the pairs decide
+    first = decide(SERIAL_S, pairs((1.1, 1.6)), 2, 2, engine_cal_s=1.1)
+    assert first.outcome == UNDECIDED and not first.anchor_vote and first.votes_serial == 1
+    decision, used = run_sequentially([(1.1, 1.6), (1.1, 1.1), (1.1, 1.12)] + [(1.1, 1.1)] * 6, engine_cal_s=1.1)
+    assert decision.outcome == PARALLEL and decision.anchor_vote and used == 3  # its fastest run now votes
+    decision, used = run_sequentially([(1.1, 2.0)] * 9, engine_cal_s=1.1)
+    assert (decision.outcome, used) == (SERIAL, 2) and decision.votes_serial == 2
+
+
+@pytest.mark.parametrize("engine_now, engine_cal, why", [
+    (0.9, 1.1, "the machine got faster since calibration: the anchors are stale"),
+    (1.1, 1.8, "calibration saw the engine no faster than one process"),
+])
+def test_the_midpoint_does_not_vote_on_stale_or_useless_anchors(engine_now, engine_cal, why):
+    decision, used = run_sequentially([(engine_now, 1.0)] * 9, engine_cal_s=engine_cal)
+    assert not decision.anchor_vote and decision.midpoint_s == 0 and used == 2, why
+
+
+def test_a_certain_structural_mistake_needs_no_second_pair():
+    decision, used = run_sequentially([(1.1, 2.0)] * 9, engine_cal_s=1.1, certain_mistake=True)
+    assert used == 1 and decision.outcome == UNDECIDED
+    decision, used = run_sequentially([(1.1, 1.1)] * 9, certain_mistake=True)  # even when it looks fast
+    assert used == 1
 
 
 def test_noisy_outliers_only_cost_more_pairs():
@@ -101,6 +136,13 @@ def test_structure_names_the_mistake_whatever_the_clock_says(changes, says):
     for outcome in (PARALLEL, UNDECIDED):
         verdict = judge(decided(outcome), structure(**changes))
         assert verdict.fraction == 0.0 and says in verdict.feedback, (outcome, verdict.feedback)
+        assert verdict.basis == ("measured" if outcome == PARALLEL else "structure")
+
+
+def test_only_counts_and_cpu_are_certain_overlap_can_be_noise():
+    assert structure(pools_created=8).certain_mistakes() and structure(child_cpu_s=0.1).certain_mistakes()
+    overlap = structure(parallelism=1.0)  # a neighbour's burst during the student's run looks the same
+    assert overlap.mistakes() and not overlap.certain_mistakes()
 
 
 def test_serial_gets_nothing_and_says_how_sure():

@@ -5,7 +5,9 @@
     per check, with CPUs to itself (cpulock.measurement: its own CPU set, or the whole machine):
         warm-up, then pairs:  engine Pool(processes) | student's function    (same work, back to back)
         until speedup_decision.decide() separates "as parallel as the engine"
-        from "no faster than one process", or MAX_PAIRS say it cannot
+        from "no faster than one process" (a fast student: one pair and the
+        calibrated midpoint), or MAX_PAIRS say it cannot, or the structure
+        shows a mistake no noise can make (then the clock is not needed)
     structure (every run): Pools created, worker processes started against
         the processes asked for, the workers' CPU against the work's, overlap
 
@@ -76,6 +78,16 @@ class Structure:
 
     def mistakes(self) -> list[str]:
         """Each mistake the structure shows, in plain words with its figures."""
+        found = self.certain_mistakes()
+        if (not found and self.usable_cpus >= 2 and self.engine_parallelism >= MIN_ENGINE_OVERLAP
+                and self.parallelism < OVERLAP_SHARE * self.engine_parallelism):
+            found.append(f"its workers kept {self.parallelism:.2f} CPUs busy on average where the engine's kept "
+                         f"{self.engine_parallelism:.2f}, so they worked one after another, not at the same time "
+                         "(e.g. all the work in one task): give every worker a share of the items.")
+        return found
+
+    def certain_mistakes(self) -> list[str]:
+        """The mistakes shown by counts and CPU time, which no neighbour's load can fake (overlap can be)."""
         found = []
         if self.threadpools_created:
             found.append("it uses a ThreadPool: threads share one process and one CPU for Python code. "
@@ -95,11 +107,6 @@ class Structure:
                          "worker does everything one item after another.")
         elif self.workers_started == 0 and not self.threadpools_created and not found:
             found.append("it started no worker process; hand the work to multiprocessing.Pool(processes).")
-        if (not found and self.usable_cpus >= 2 and self.engine_parallelism >= MIN_ENGINE_OVERLAP
-                and self.parallelism < OVERLAP_SHARE * self.engine_parallelism):
-            found.append(f"its workers kept {self.parallelism:.2f} CPUs busy on average where the engine's kept "
-                         f"{self.engine_parallelism:.2f}, so they worked one after another, not at the same time "
-                         "(e.g. all the work in one task): give every worker a share of the items.")
         return found
 
 
@@ -111,20 +118,33 @@ class Verdict:
     feedback: str
     measurable: bool
     skipped: bool = False
+    basis: str = "measured"
+    """What decided it: "measured" (the clock), "structure" (a mistake, the clock undecided) or "fallback"."""
+
+
+def _votes(decision: Decision) -> str:
+    """The pairs' votes and the calibrated midpoint's, in words."""
+    pairs = len(decision.pairs)
+    parallel = decision.votes_parallel - decision.anchor_vote
+    said = (f"{pairs} pair{'s' if pairs != 1 else ''}: {parallel} as parallel as the engine, "
+            f"{decision.votes_serial} no faster than one process")
+    if decision.anchor_vote:
+        said += f"; your fastest run beat the calibrated midpoint of {decision.midpoint_s:.2f} s"
+    return said
 
 
 def judge(decision: Decision, structure: Structure, policy: str = "structural") -> Verdict:
     """All or nothing, from what the pairs decided and what the structure shows (pure)."""
     figures = (f"Figures: one process {structure.serial_cpu_s:.2f} s of CPU; the engine's Pool({structure.processes}) "
                f"{decision.engine_speedup:.2f}x faster than one process, yours {decision.student_speedup:.2f}x "
-               f"(fastest runs; {len(decision.pairs)} pairs, {decision.votes_parallel} as parallel as the engine, "
-               f"{decision.votes_serial} no faster than one process).")
+               f"(fastest runs; {_votes(decision)}).")
     mistakes = structure.mistakes()
     if mistakes:  # the cause first, the clock's evidence after it
         timing = (f" The clock agrees: it was no faster than one process ({decision.confidence:.1%} confident)."
                   if decision.outcome == SERIAL else "")
+        measured = decision.outcome != UNDECIDED
         return Verdict(0.0, f"Your function does not run the work in parallel as asked: {mistakes[0]}{timing} "
-                            f"{figures}", decision.outcome != UNDECIDED)
+                            f"{figures}", measured, basis="measured" if measured else "structure")
     if decision.outcome == SERIAL:
         return Verdict(0.0, f"Your function is no faster than one process ({decision.confidence:.1%} confident), "
                             "although it starts worker processes: make sure every item's work runs in the Pool's "
@@ -134,13 +154,14 @@ def judge(decision: Decision, structure: Structure, policy: str = "structural") 
                        True)
     note = f"Speedup not measurable on this machine: {decision.reason}. {figures}"
     if policy == "skip":
-        return Verdict(0.0, note + " Skipped by the instructor's policy.", False, skipped=True)
+        return Verdict(0.0, note + " Skipped by the instructor's policy.", False, skipped=True, basis="fallback")
     if policy == "fail":
         return Verdict(0.0, note + " Your instructor's policy counts that as a fail; ask for a regrade on a "
-                                   "machine with at least 2 free CPUs.", False)
+                                   "machine with at least 2 free CPUs.", False,
+                       basis="fallback")
     return Verdict(1.0, note + f" Graded on structure instead: one Pool, {structure.workers_started} worker "
                                f"processes for {structure.processes} asked for, {structure.child_cpu_s:.2f} s of "
-                               "their CPU for the work.", False)
+                               "their CPU for the work.", False, basis="fallback")
 
 
 # ------------------------------------------------------------------------------------------------ measuring
@@ -240,19 +261,18 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             child_cpu = max(child_cpu, float(result.children_cpu_s or 0.0))
             if student_s <= min(p.student_s for p in pairs):
                 parallelism = float(result.children_cpu_s or 0.0) / student_s if student_s else 0.0
-            decision = decide(calibration.serial_s, pairs, cpus, processes)
             if len(pairs) == 2 and abs(min(p.engine_s for p in pairs) / calibration.engine_s - 1) > RECALIBRATE_DRIFT:
                 calibration = _measure_serial(student, work, items, processes, timeout)  # the machine changed
                 _calibrations[key] = calibration
                 _store_shared(key, calibration)
-                decision = decide(calibration.serial_s, pairs, cpus, processes)
-            if not needs_more(decision, len(pairs)):
+            decision = decide(calibration.serial_s, pairs, cpus, processes, engine_cal_s=calibration.engine_s)
+            structure = Structure(processes=processes, pools_created=pools, threadpools_created=threadpools,
+                                  workers_started=started, child_cpu_s=child_cpu,
+                                  serial_cpu_s=calibration.serial_cpu_s, parallelism=round(parallelism, 3),
+                                  usable_cpus=cpus, engine_parallelism=round(engine_parallelism, 3))
+            if not needs_more(decision, len(pairs), bool(structure.certain_mistakes())):
                 break
-    decision = decide(calibration.serial_s, pairs, cpus, processes, final=True)
-    structure = Structure(processes=processes, pools_created=pools, threadpools_created=threadpools,
-                          workers_started=started, child_cpu_s=child_cpu, serial_cpu_s=calibration.serial_cpu_s,
-                          parallelism=round(parallelism, 3), usable_cpus=cpus,
-                          engine_parallelism=round(engine_parallelism, 3))
+    decision = decide(calibration.serial_s, pairs, cpus, processes, final=True, engine_cal_s=calibration.engine_s)
     return decision, structure, calibration
 
 
@@ -263,7 +283,7 @@ def check_speedup(student: Any, details: dict, policy: str, function: str, args:
     decision, structure, calibration = measure(student, function, args, work, items, processes, expected)
     verdict = judge(decision, structure, policy)
     details.update(decision=decision.as_details(), structure=asdict(structure), calibration=asdict(calibration),
-                   measurable=verdict.measurable)
+                   measurable=verdict.measurable, basis=verdict.basis)
     if verdict.skipped:
         import pytest
 

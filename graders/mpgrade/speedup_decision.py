@@ -17,10 +17,17 @@ same machine. So:
   when ``r`` is below the geometric midpoint ``sqrt(g)`` of the two
   hypotheses (``r = 1``: as fast as the engine; ``r = g``: as slow as one
   process), "serial" when above;
+- the calibration adds one more vote, for "parallel" only: the student's
+  fastest run under the geometric midpoint ``sqrt(serial_min * engine_cal)``
+  of the calibrated anchors, while the engine runs no faster than it did
+  at calibration. Noise only ever adds time, so it cannot make a serial
+  run that fast; a slow run, which noise can make, is no vote at all. A
+  correct student is then decided by one pair and the anchor; a slow one
+  always needs the pairs;
 - votes are read sequentially (Wald's test): with each pair assumed wrong
   with probability ``PAIR_ERROR``, the log-likelihood ratio after ``n``
   pairs of which ``k`` voted "parallel" is ``(2k - n) log((1-e)/e)``;
-  the decision is taken as soon as it passes ``log((1-a)/a)`` for the
+  the decision is taken (never on fewer than ``MIN_VOTES``) as soon as it passes ``log((1-a)/a)`` for the
   stated error ``a``, more pairs are taken only while it does not, and the
   result is "not measurable" only if ``MAX_PAIRS`` cannot decide;
 - the student and the engine are treated alike: the same estimator on both
@@ -39,8 +46,13 @@ Measured: 0 such votes in 120 pairs of known truth (benchmarks/speedup.py at idl
 core of load, results-speedup.txt), so 8% is a cautious assumption; two agreeing pairs give 99.2%."""
 DECISION_ERROR = 0.01
 """The error a decision may have: the verdict's confidence is at least 1 - this."""
-MIN_PAIRS = 2
+MIN_VOTES = 2
+"""No decision on one vote: one pair alone is 92% at best."""
 MAX_PAIRS = 9
+ANCHOR_FASTER = 0.1
+"""The calibrated anchors vote only while the check's fastest engine run is at most this much faster than
+calibration's: a machine that got faster since (calibrated under load) could let a serial run beat stale
+anchors; one that got slower only makes the vote harder to earn."""
 MIN_ENGINE_SPEEDUP = 1.2
 """Below this the machine cannot show a speedup now (one usable CPU, a hog, a throttled VM)..."""
 HOPELESS_ENGINE_SPEEDUP = 1.05
@@ -78,6 +90,10 @@ class Decision:
     """serial_min / student_min: the student's speedup by the same estimator as the engine's."""
     reason: str = ""
     pairs: list[dict[str, float]] = field(default_factory=list)
+    anchor_vote: bool = False
+    """One of ``votes_parallel`` is the student's fastest run beating the calibrated midpoint."""
+    midpoint_s: float = 0.0
+    """That midpoint, sqrt(serial * engine) as calibrated (0 when the calibration may not vote)."""
 
     def as_details(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,27 +110,52 @@ def log_odds(parallel: int, serial: int, pair_error: float = PAIR_ERROR) -> floa
     return (parallel - serial) * math.log((1 - pair_error) / pair_error)
 
 
-def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, final: bool = False) -> Decision:
-    """The decision so far; ``final`` when no more pairs will come (then UNDECIDED means not measurable)."""
+def calibrated_midpoint(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int,
+                        engine_cal_s: float | None) -> float:
+    """The time under which a student's run votes "parallel" on the calibration's word; 0 when it may not vote.
+
+    It may vote when calibration saw the engine faster than one process and this check's engine runs
+    no faster than calibration's (else the machine was busier at calibration and the anchors are stale).
+    """
+    if not engine_cal_s or not pairs:
+        return 0.0
+    serial = min(serial_s)
+    if min(serial / engine_cal_s, float(max(1, min(cpus, processes)))) < MIN_ENGINE_SPEEDUP:
+        return 0.0
+    if min(p.engine_s for p in pairs) < (1 - ANCHOR_FASTER) * engine_cal_s:
+        return 0.0
+    return math.sqrt(serial * engine_cal_s)
+
+
+def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, final: bool = False,
+           engine_cal_s: float | None = None) -> Decision:
+    """The decision so far; ``final`` when no more pairs will come (then UNDECIDED means not measurable).
+
+    ``engine_cal_s``: the engine's time at calibration, which lets the calibrated midpoint vote.
+    """
     if not serial_s or not pairs:
         raise ValueError("need at least one serial run and one pair")
     g = engine_speedup(serial_s, pairs, cpus, processes)
     threshold = math.sqrt(g)
-    student = min(serial_s) / min(p.student_s for p in pairs)
+    fastest = min(p.student_s for p in pairs)
+    student = min(serial_s) / fastest
     table = [{"engine_s": round(p.engine_s, 4), "student_s": round(p.student_s, 4), "ratio": round(p.ratio, 4)}
              for p in pairs]
+    midpoint = calibrated_midpoint(serial_s, pairs, cpus, processes, engine_cal_s)
     common = dict(engine_speedup=round(g, 4), threshold=round(threshold, 4), student_speedup=round(student, 4),
-                  pairs=table)
+                  pairs=table, midpoint_s=round(midpoint, 4))
     if g < MIN_ENGINE_SPEEDUP:
         reason = (f"the engine's own Pool({processes}) reached only {g:.2f}x over one process here "
                   f"({cpus} usable CPU(s)): the machine cannot show a speedup right now")
         return Decision(UNDECIDED, 0.5, votes_parallel=0, votes_serial=0, reason=reason, **common)
-    parallel = sum(p.ratio < threshold for p in pairs)
-    serial = len(pairs) - parallel
+    anchor = 0 < fastest < midpoint
+    parallel = sum(p.ratio < threshold for p in pairs) + anchor
+    serial = len(pairs) + anchor - parallel
     odds = log_odds(parallel, serial)
     bar = math.log((1 - DECISION_ERROR) / DECISION_ERROR)
     confidence = 1 / (1 + math.exp(-abs(odds)))
-    if len(pairs) >= MIN_PAIRS and abs(odds) >= bar:
+    common["anchor_vote"] = anchor
+    if parallel + serial >= MIN_VOTES and abs(odds) >= bar:
         outcome = PARALLEL if odds > 0 else SERIAL
         return Decision(outcome, round(confidence, 4), votes_parallel=parallel, votes_serial=serial, **common)
     reason = "" if not final else (f"{len(pairs)} pairs did not separate the two at {1 - DECISION_ERROR:.0%} "
@@ -122,11 +163,18 @@ def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, 
     return Decision(UNDECIDED, 0.5, votes_parallel=parallel, votes_serial=serial, reason=reason, **common)
 
 
-def needs_more(decision: Decision, pairs: int) -> bool:
-    """Take another pair? Only while undecided and pairs remain, and while the machine may still show a speedup."""
+def needs_more(decision: Decision, pairs: int, certain_mistake: bool = False) -> bool:
+    """Take another pair? Only while undecided and pairs remain, and while the machine may still show a speedup.
+
+    ``certain_mistake``: the structure already shows a mistake no noise can make (a ThreadPool, a Pool per
+    item, 40 workers for 2, no work in the workers): the verdict is zero whatever the clock says, so one
+    pair (kept for the feedback's figures) is enough.
+    """
+    if decision.outcome != UNDECIDED or (certain_mistake and pairs >= 1):
+        return False
     if pairs < 2:
         return True
     if decision.engine_speedup < HOPELESS_ENGINE_SPEEDUP or (
             decision.engine_speedup < MIN_ENGINE_SPEEDUP and pairs >= 3):
         return False
-    return pairs < MIN_PAIRS or (decision.outcome == UNDECIDED and pairs < MAX_PAIRS)
+    return pairs < MAX_PAIRS
