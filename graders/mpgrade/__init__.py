@@ -8,7 +8,7 @@ the ``__main__`` guard, speedup and clean shutdown.
 """
 from __future__ import annotations
 
-from mpgrade_probe.plaindata import Opaque, RemoteException
+from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 from .answers import count_primes_below
 from .evidence import calls, first_unlocked_place, require_clean_exit, require_work_in_children, worker_pids

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import report
 from .reporters import canvas, markdown
-from .intake import Student, fingerprint, prepare
+from .intake import Submission, fingerprint, prepare
 from .machine import usable_cpus
 
 CANVAS_ASSIGNMENT = "mpgrade"
@@ -57,7 +57,7 @@ class Shard:
             raise ValueError(f"--shard {text}: I must be between 1 and N")
         return cls(index, count)
 
-    def pick(self, students: list[Student]) -> list[Student]:
+    def pick(self, students: list[Submission]) -> list[Submission]:
         ordered = sorted(students, key=lambda s: s.id)
         return ordered[self.index - 1::self.count]
 
@@ -69,7 +69,7 @@ def _write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def grade_one(student: Student, results: Path, force: bool, budget_s: float,
+def grade_one(student: Submission, results: Path, force: bool, budget_s: float,
               exercises: list[str] | None = None) -> dict[str, Any]:
     """Grade one student into ``results/students/<id>/``; return its status record."""
     from .cli import grade  # the same grading `mpgrade check` does

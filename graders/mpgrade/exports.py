@@ -89,7 +89,7 @@ def _requirements(kit: Path) -> str:
 
 def _copy_kit(kit: Path, target: Path, names: list[str]) -> None:
     """The engine, the graders of ``names`` (hidden ones too: this is the instructor's copy) and pyproject."""
-    for package in ("mpgrade", "mpgrade_probe"):
+    for package in ("mpgrade", "mpgrade_sandboxed"):
         shutil.copytree(kit / "graders" / package, target / "graders" / package, ignore=IGNORED)
     for grader in sorted((kit / "graders").glob("test_*.py")):
         if grader.stem.removeprefix("test_") in names:

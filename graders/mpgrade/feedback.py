@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mpgrade_probe.locate import find_todo
-from mpgrade_probe.plaindata import TaskRef
+from mpgrade_sandboxed.locate import find_todo
+from mpgrade_sandboxed.plaindata import TaskRef
 
 from .sandbox.launcher import CallResult
 

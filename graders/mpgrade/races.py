@@ -1,6 +1,6 @@
 """Race verdicts from the sandbox's shared-object facts and from counts (trusted side).
 
-Three layers, as the sandbox gathers them (see ``mpgrade_probe.races``):
+Three layers, as the sandbox gathers them (see ``mpgrade_sandboxed.races``):
 1. lock discipline: an element written by two or more processes, at least one
    of them without holding a lock (or with the read and the write in
    different holds), is a race, deterministically, however the processes

@@ -84,7 +84,7 @@ def release(out: Path, kit: Path = KIT_ROOT, names: list[str] | None = None) -> 
         if path.suffix == ".md" or (path.suffix == ".py" and path.stem in names):
             shutil.copy2(path, out / "exercises" / path.name)
     graders = out / "graders"
-    for package in ("mpgrade", "mpgrade_probe"):
+    for package in ("mpgrade", "mpgrade_sandboxed"):
         shutil.copytree(kit / "graders" / package, graders / package, ignore=IGNORED)
     for grader in sorted((kit / "graders").glob("test_*.py")):
         if not is_hidden(grader) and grader.stem.removeprefix("test_") in names:

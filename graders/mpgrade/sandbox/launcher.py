@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mpgrade_probe import plaindata
-from mpgrade_probe.runner import BOOT
+from mpgrade_sandboxed import plaindata
+from mpgrade_sandboxed.runner import BOOT
 
 from .. import cpulock
 from . import namespaces
@@ -45,26 +45,26 @@ MAX_PIPE_BYTES = 16 * 1024 * 1024
 BACKSTOP_S = 10.0
 GRACE_S = 1.0
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
-PROBE_SOURCE = Path(__file__).resolve().parents[2] / "mpgrade_probe"
-_probe_copy: Path | None = None
+RUNTIME_SOURCE = Path(__file__).resolve().parents[2] / "mpgrade_sandboxed"
+_runtime_copy: Path | None = None
 
 
-def probe_parent() -> Path:
-    """A private copy of ``mpgrade_probe``, made once per grading process: the only engine code the sandbox sees.
+def runtime_parent() -> Path:
+    """A private copy of ``mpgrade_sandboxed``, made once per grading process: the only engine code the sandbox sees.
 
-    The sandbox imports the probe from here, not from ``graders/``, so neither
-    its import path nor ``mpgrade_probe.__file__`` leads a relative path away
+    The sandbox imports its runtime from here, not from ``graders/``, so neither
+    its import path nor ``mpgrade_sandboxed.__file__`` leads a relative path away
     to the grader modules, hidden graders or ``solutions/``.
     """
-    global _probe_copy
-    if _probe_copy is None or not (_probe_copy / "mpgrade_probe").is_dir():
+    global _runtime_copy
+    if _runtime_copy is None or not (_runtime_copy / "mpgrade_sandboxed").is_dir():
         import atexit
 
-        folder = Path(tempfile.mkdtemp(prefix="mpgrade-probe-"))
-        shutil.copytree(PROBE_SOURCE, folder / "mpgrade_probe", ignore=shutil.ignore_patterns("__pycache__"))
+        folder = Path(tempfile.mkdtemp(prefix="mpgrade-sandboxed-"))
+        shutil.copytree(RUNTIME_SOURCE, folder / "mpgrade_sandboxed", ignore=shutil.ignore_patterns("__pycache__"))
         atexit.register(shutil.rmtree, folder, True)
-        _probe_copy = folder
-    return _probe_copy
+        _runtime_copy = folder
+    return _runtime_copy
 
 
 
@@ -151,7 +151,7 @@ class CallResult:
     child_failures: list = field(default_factory=list)
     """Child processes the student joined that had exited with a non-zero code."""
     races: list = field(default_factory=list)
-    """Per-process facts on shared-object use (see mpgrade_probe.races), when asked for."""
+    """Per-process facts on shared-object use (see mpgrade_sandboxed.races), when asked for."""
     shm_left: list = field(default_factory=list)
     """SharedMemory blocks the caller created and had not unlinked when it returned."""
     evidence: list = field(default_factory=list)
@@ -262,9 +262,9 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     env[CALL_MARK] = mark
     if cpus:
         env["PYTHON_CPU_COUNT"] = str(len(cpus))  # os.cpu_count() in the student's code (Python 3.13+)
-    argv = [sys.executable, "-I", "-B", "-c", BOOT, str(probe_parent()), str(workdir / "request.json")]
+    argv = [sys.executable, "-I", "-B", "-c", BOOT, str(runtime_parent()), str(workdir / "request.json")]
     if namespaces.wanted(request.namespaces):
-        argv = namespaces.command(argv, workdir, Path(request.submission), [probe_parent()])
+        argv = namespaces.command(argv, workdir, Path(request.submission), [runtime_parent()])
     config = {
         "argv": argv,
         "cwd": str(scratch),
@@ -277,7 +277,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         "rlimits": request.limits.rlimits(request.timeout_s),
         "max_processes": request.limits.max_processes,
         "max_memory_mb": request.limits.max_memory_mb,
-        "probe_parent": str(probe_parent()),
+        "runtime_parent": str(runtime_parent()),
         "cpus": list(cpus or ()),
     }
     (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
@@ -357,7 +357,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
 
 def _sweep_orphans(mark: str, supervisor_pid: int) -> None:
     """Kill every process carrying this call's mark, and the call's cgroup, until none is left."""
-    from mpgrade_probe import proctree
+    from mpgrade_sandboxed import proctree
 
     for folder in proctree.call_cgroups(supervisor_pid).values():
         for _ in range(100):
@@ -441,7 +441,7 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
                 result.value = plaindata.loads(json.dumps(final.get("value")))
             except ValueError as exc:
                 result.status, result.detail = "unencodable", {"reason": str(exc)}
-        elif result.status in ("missing", "unencodable", "probe_error"):
+        elif result.status in ("missing", "unencodable", "runtime_error"):
             result.detail = {k: v for k, v in final.items() if k not in ("event", "status")}
     elif overflow:
         result.status, result.detail = "unencodable", {"reason": "the sandbox sent more than 16 MB"}

@@ -2,7 +2,7 @@
 
 Runs in its own interpreter (``python -I supervisor.py CONFIG``), started by
 the launcher in the grading process. It is trusted code and runs no student
-code; it imports only the standard library (and ``mpgrade_probe/proctree.py``
+code; it imports only the standard library (and ``mpgrade_sandboxed/proctree.py``
 by its path), nothing from mpgrade, so it starts fast and cannot be shadowed.
 
     grading process (launcher)
@@ -54,12 +54,12 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _load_proctree(probe_parent: str):
-    """``mpgrade_probe/proctree.py`` by its path: nothing else of the engine is imported here."""
+def _load_proctree(runtime_parent: str):
+    """``mpgrade_sandboxed/proctree.py`` by its path: nothing else of the engine is imported here."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_mpgrade_proctree",
-                                                  os.path.join(probe_parent, "mpgrade_probe", "proctree.py"))
+                                                  os.path.join(runtime_parent, "mpgrade_sandboxed", "proctree.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -294,7 +294,7 @@ def main(config_path: str) -> int:
     global proctree
     with open(config_path, encoding="utf-8") as handle:
         config = json.load(handle)
-    proctree = _load_proctree(config["probe_parent"])
+    proctree = _load_proctree(config["runtime_parent"])
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     # If the grading process dies, take the call down with us.
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

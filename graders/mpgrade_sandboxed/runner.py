@@ -22,9 +22,9 @@ import sys
 import time
 from typing import Any
 
-from mpgrade_probe import drivers, plaindata, proctree, races, tasks
-from mpgrade_probe.locate import describe, module_level_frame
-from mpgrade_probe.spies import Spies
+from mpgrade_sandboxed import drivers, plaindata, proctree, races, tasks
+from mpgrade_sandboxed.locate import describe, module_level_frame
+from mpgrade_sandboxed.spies import Spies
 
 MAX_RESULT_BYTES = 8 * 1024 * 1024
 INFRASTRUCTURE = ("resource_tracker", "forkserver")
@@ -258,7 +258,7 @@ def main(request_path: str) -> None:
         channel.send(outcome)
     except BaseException as exc:  # a bug here must still come home as data
         try:
-            channel.send({"event": "result", "status": "probe_error",
+            channel.send({"event": "result", "status": "runtime_error",
                           "reason": f"{type(exc).__name__}: {exc}"[:500]})
         except OSError:
             pass
@@ -281,7 +281,7 @@ def _installed_only(path: list[str]) -> list[str]:
 
 BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]);"
-    "from mpgrade_probe import runner; runner.hide_the_kit(); runner.main(sys.argv[2])"
+    "from mpgrade_sandboxed import runner; runner.hide_the_kit(); runner.main(sys.argv[2])"
 )
 """Source for ``python -I -c``: the runner's ``__main__`` has no file, so spawn
 and forkserver children never re-import it."""
