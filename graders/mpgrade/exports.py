@@ -22,7 +22,8 @@ import zipfile
 from pathlib import Path
 
 from .platforms import script
-from .release import IGNORED, exercises
+from .curriculum import names as exercises
+from .release import IGNORED
 from .reporters.classroom import runner_id
 from .settings import KIT_ROOT
 

@@ -138,6 +138,52 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
     return record
 
 
+def main_guard_check(student) -> None:
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    from .guard import check_guard
+
+    check_guard(student)
+
+
+def _declared_checks(module: pytest.Module, collected: list) -> list:
+    """The module's checks plus the ones its ``EXERCISE`` declaration implies; a points mismatch fails collection.
+
+    Only grader modules that declare an exercise are touched (a plain test module named test_ex* is not).
+    """
+    from .curriculum import Exercise, is_hidden, points_problem, read_declaration
+
+    declaration = getattr(module.obj, "EXERCISE", None)
+    hidden = is_hidden(module.path)
+    if hidden and declaration is None:
+        exercise = exercise_of(module) or ""
+        visible = module.path.parent.parent / f"test_{exercise}.py"
+        declaration = read_declaration(visible) if visible.is_file() else None
+    if not isinstance(declaration, Exercise):
+        return collected
+    items = list(collected)
+    if declaration.guard_points and not hidden:
+        guard = pytest.Function.from_parent(module, name="test_main_guard", callobj=main_guard_check)
+        guard.add_marker(pytest.mark.points(declaration.guard_points))
+        items.append(guard)
+    worth = sum(_points(i) for i in items if isinstance(i, pytest.Item))
+    if not hidden:
+        worth -= declaration.guard_points
+    problem = points_problem(module.path.name, declaration, worth, hidden)
+    if problem:
+        raise module.CollectError(problem)  # shown as the message alone, under "ERROR collecting <grader>"
+    return items
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pycollect_makemodule(module_path, parent):
+    """Grader modules get their declared checks (the guard) and a points check at collection."""
+    outcome = yield
+    module = outcome.get_result()
+    if isinstance(module, pytest.Module) and _GRADER_FILE.search(module_path.name):
+        original = module.collect
+        module.collect = lambda: _declared_checks(module, original())
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """With ``--start-method all``, run a grader check once per start method; it passes only if all pass."""

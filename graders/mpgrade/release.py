@@ -13,33 +13,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .curriculum import is_hidden, names as exercises
 from .settings import KIT_ROOT
 
-HIDDEN_MARK = "pytestmark = pytest.mark.hidden"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
-
-
-def exercises(kit: Path = KIT_ROOT) -> list[str]:
-    """Exercise names that have both a stub and a grader."""
-    return sorted(p.stem for p in (kit / "exercises").glob("ex*.py")
-                  if (kit / "graders" / f"test_{p.stem}.py").is_file())
-
-
-def select(wanted: list[str] | None, kit: Path = KIT_ROOT) -> list[str]:
-    """Full exercise names for ``wanted`` (``ex01`` or ``ex01_processes``), all when it is empty."""
-    available = exercises(kit)
-    chosen = []
-    for name in wanted or available:
-        matches = [e for e in available if e == name or e.startswith(f"{name}_")]
-        if len(matches) != 1:
-            raise ValueError(f"unknown exercise {name!r}; choose from {', '.join(available)}")
-        chosen.append(matches[0])
-    return chosen
-
-
-def is_hidden(grader: Path) -> bool:
-    """A grader module students must not see."""
-    return "hidden" in grader.parts[-2:-1] or HIDDEN_MARK in grader.read_text(encoding="utf-8")
 
 
 STUDENT_README = """# Multiprocessing exercises
