@@ -45,7 +45,7 @@ class Exercise:
     guard_points: int = 1
     """Points of the generated ``test_main_guard`` check (safe under spawn and forkserver); 0 for none."""
     hidden_points: int = 0
-    """Points of checks in hidden grader modules (``graders/hidden/``), which students do not see."""
+    """Points of the checks in ``graders/hidden/test_<exercise>_hidden.py``, which students never see."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,17 @@ def declared(kit: Path = KIT_ROOT) -> list[Declared]:
         if not is_hidden(grader):
             found.append(Declared(grader.stem.removeprefix("test_"), grader, read_declaration(grader)))
     return found
+
+
+def hidden_grader(name: str, kit: Path = KIT_ROOT) -> Path:
+    """Where exercise ``name``'s hidden checks live (the file may not exist)."""
+    return kit / "graders" / "hidden" / f"test_{name}_hidden.py"
+
+
+def grader_files(name: str, kit: Path = KIT_ROOT) -> list[Path]:
+    """The grader modules of exercise ``name``: its grader and, where the kit has them, its hidden checks."""
+    hidden = hidden_grader(name, kit)
+    return [kit / "graders" / f"test_{name}.py", *([hidden] if hidden.is_file() else [])]
 
 
 def names(kit: Path = KIT_ROOT) -> list[str]:

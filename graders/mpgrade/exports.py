@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from .platforms import script
-from .curriculum import names as exercises
+from .curriculum import grader_files, names as exercises
 from .release import IGNORED
 from .reporters.classroom import runner_id
 from .settings import KIT_ROOT
@@ -92,9 +92,11 @@ def _copy_kit(kit: Path, target: Path, names: list[str]) -> None:
     """The engine, the graders of ``names`` (hidden ones too: this is the instructor's copy) and pyproject."""
     for package in ("mpgrade", "mpgrade_sandboxed"):
         shutil.copytree(kit / "graders" / package, target / "graders" / package, ignore=IGNORED)
-    for grader in sorted((kit / "graders").glob("test_*.py")):
-        if grader.stem.removeprefix("test_") in names:
-            shutil.copy2(grader, target / "graders" / grader.name)
+    for name in names:
+        for grader in grader_files(name, kit):
+            copy = target / grader.relative_to(kit)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(grader, copy)
     shutil.copy2(kit / "pyproject.toml", target / "pyproject.toml")
 
 

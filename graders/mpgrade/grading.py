@@ -22,11 +22,12 @@ from .settings import GRADERS_DIR, KIT_ROOT
 
 
 def grader_files(exercises: list[str]) -> list[Path]:
-    """The official grader modules for ``exercises`` (``ex01`` or ``ex01_processes``), or all.
+    """The official grader modules for ``exercises`` (``ex01`` or ``ex01_processes``), or all; hidden checks
+    included where the kit has them (the instructor's copy; a student release has none).
 
     Raises ValueError naming the exercises there are for an unknown one.
     """
-    return [GRADERS_DIR / f"test_{name}.py" for name in curriculum.select(list(exercises))]
+    return [path for name in curriculum.select(list(exercises)) for path in curriculum.grader_files(name)]
 
 
 def _plugin_installed() -> bool:

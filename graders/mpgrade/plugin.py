@@ -81,7 +81,10 @@ def exercise_of(item: pytest.Item) -> str | None:
     if marker is not None and marker.args:
         return str(marker.args[0])
     match = _GRADER_FILE.search(item.path.name)
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    hidden = item.path.parent.name == "hidden" and match.group(1).endswith("_hidden")
+    return match.group(1).removesuffix("_hidden") if hidden else match.group(1)
 
 
 def _points(item: pytest.Item) -> float:
