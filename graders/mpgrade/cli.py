@@ -4,6 +4,8 @@ Each verb parses its options and calls the module that does the work
 (``mpgrade check``: :func:`mpgrade.grading.grade`, which runs the kit's own
 graders with pytest in a child process; ``grade``: :mod:`mpgrade.batch`;
 ``release``/``export``: :mod:`mpgrade.release`, :mod:`mpgrade.exports`).
+It runs past 300 lines only for the argument parser: every verb's options
+and their help in one place.
 """
 from __future__ import annotations
 
