@@ -7,14 +7,14 @@ a verdict. Drivers are named by graders with ``student.drive("name", ...)``.
 """
 from __future__ import annotations
 
-import linecache
 import multiprocessing
 import os
-import sys
 import queue as queue_module
 import time
 from types import ModuleType
 from typing import Any
+
+from mpgrade_sandboxed.locate import student_site
 
 __all__ = ["process_subclass_with_queue", "value_discipline", "array_discipline", "serial_map",
            "engine_pool_map"]
@@ -121,10 +121,7 @@ class _Recorder:
         if len(self.events) < 1_000_000:
             self.events.append((op, hold))
         if hold is None and self.first_unlocked is None:
-            frame = sys._getframe(2)  # the student's line that touched the shared object
-            self.first_unlocked = {"op": op, "file": os.path.basename(frame.f_code.co_filename),
-                                   "line": frame.f_lineno,
-                                   "source": linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()}
+            self.first_unlocked = {"op": op, **student_site()}
 
     def summary(self) -> dict[str, Any]:
         """Writes without the lock, and read-then-write pairs split across holds."""

@@ -25,17 +25,16 @@ shows in the counts too.
 from __future__ import annotations
 
 import json
-import linecache
 import os
 import random
-import sys
 import threading
 import time
 from typing import Any
 
+from mpgrade_sandboxed.locate import called_from_student, student_site
+
 EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
 RUNNER_ENV = "MPGRADE_RUNNER_PID"
-SUBMISSION_ENV = "MPGRADE_SUBMISSION"
 NOISE_ENV = "MPGRADE_RACE_NOISE_S"
 DEFAULT_NOISE_S = 0.0002
 READ, LOCKED_WRITE, UNLOCKED_WRITE, SPLIT, QUIET_WRITE = "r", "L", "U", "S", "Q"
@@ -90,26 +89,6 @@ def _runner_alone() -> bool:
     return not multiprocessing.active_children()
 
 
-def _site() -> dict[str, Any]:
-    """The student's line that touched the object."""
-    root = os.environ.get(SUBMISSION_ENV, "")
-    frame = sys._getframe(2)
-    first = None
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if first is None and not filename.endswith("races.py"):
-            first = frame
-        if root and os.path.realpath(filename).startswith(root + os.sep):
-            first = frame
-            break
-        frame = frame.f_back
-    if first is None:
-        return {}
-    filename = first.f_code.co_filename
-    return {"file": os.path.basename(filename), "line": first.f_lineno,
-            "source": linecache.getline(filename, first.f_lineno).strip()[:200]}
-
-
 def _note(obj_id: str, kind: str, element: Any, flag: str) -> None:
     st = state()
     record = st.facts.setdefault(obj_id, {"kind": kind, "elements": {}})
@@ -118,7 +97,7 @@ def _note(obj_id: str, kind: str, element: Any, flag: str) -> None:
     if flag not in flags:
         record["elements"][key] = flags + flag
         if flag in (UNLOCKED_WRITE, SPLIT) and f"site_{flag}" not in record:
-            record[f"site_{flag}"] = _site()
+            record[f"site_{flag}"] = student_site()
         st.dirty = True
     if st.dirty and (flag in (UNLOCKED_WRITE, SPLIT) or time.monotonic() - st.last_flush > 0.05):
         flush()
@@ -356,18 +335,10 @@ class TrackedDict:
         return repr(self._inner)
 
 
-def _from_student() -> bool:
-    root = os.environ.get(SUBMISSION_ENV, "")
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.endswith(os.path.join("multiprocessing", "context.py")):
-        frame = frame.f_back
-    return bool(root and frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(root + os.sep))
-
-
 def _wrapping(original: Any, wrap: Any) -> Any:
     def factory(*args: Any, **kwargs: Any) -> Any:
         made = original(*args, **kwargs)
-        return wrap(made) if _from_student() else made
+        return wrap(made) if called_from_student() else made
 
     factory.__wrapped__ = original  # type: ignore[attr-defined]
     return factory

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from mpgrade_sandboxed import drivers, plaindata, proctree, races, tasks
+from mpgrade_sandboxed import drivers, locate, plaindata, proctree, races, tasks
 from mpgrade_sandboxed.locate import describe, module_level_frame
 from mpgrade_sandboxed.spies import Spies
 
@@ -174,12 +174,12 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     # student's random.py or json.py cannot replace a module we rely on.
     sys.path.append(submission)
     os.environ[tasks.EVIDENCE_ENV] = request["evidence_dir"]
+    os.environ[locate.SUBMISSION_ENV] = submission
     multiprocessing.set_start_method(request["start_method"], force=True)
     spies = Spies(submission)
     spies.install()
     if request.get("races"):
         os.environ[races.RUNNER_ENV] = str(os.getpid())
-        os.environ[races.SUBMISSION_ENV] = submission
         races.install()
     channel.send({"event": "started", "pid": os.getpid()})
 

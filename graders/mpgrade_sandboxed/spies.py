@@ -2,8 +2,9 @@
 
 Installed in the runner process before the student module is imported; the
 counts come home with the call's result. A call counts as "from the
-student" when the calling frame is in the submission, so ``Pool`` starting
-its own workers does not look like the student starting processes.
+student" when the calling frame is in the submission
+(``locate.called_from_student``), so ``Pool`` starting its own workers does
+not look like the student starting processes.
 Only the runner process is watched, not the student's child processes.
 """
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-import sys
 from typing import Any, Callable
+
+from mpgrade_sandboxed.locate import called_from_student
 
 WATCHED = (
     "multiprocessing.process:BaseProcess.start",
@@ -45,21 +47,13 @@ class Spies:
     """Counters for every watched API: total calls, and calls made from submission code."""
 
     def __init__(self, submission: str) -> None:
-        self.root = os.path.realpath(submission) + os.sep
+        self.root = os.path.realpath(submission)
         self.counts: dict[str, dict[str, int]] = {}
         self.active = False
         self.created_blocks: list[str] = []
         """Names of SharedMemory blocks created in this process while watching."""
         self.child_failures: list[dict[str, Any]] = []
         """Processes the student joined that had exited with a non-zero code."""
-
-    def _from_student(self) -> bool:
-        frame = sys._getframe(2)
-        # multiprocessing.Pool(...) and friends go through a context method first.
-        while frame is not None and frame.f_code.co_filename.endswith(os.path.join("multiprocessing", "context.py")):
-            frame = frame.f_back
-        filename = frame.f_code.co_filename if frame is not None else ""
-        return os.path.realpath(filename).startswith(self.root) if filename else False
 
     def _wrap(self, key: str, original: Callable) -> Callable:
         spies = self
@@ -70,14 +64,14 @@ class Spies:
                 entry = spies.counts.setdefault(key, {"calls": 0, "from_student": 0})
                 entry["calls"] += 1
                 try:
-                    if spies._from_student():
+                    if called_from_student(2, spies.root):
                         entry["from_student"] += 1
                 except (ValueError, OSError):
                     pass
             result = original(*args, **kwargs)
             if spies.active and key == "Process.join" and args:
                 code = getattr(args[0], "exitcode", None)
-                if code and len(spies.child_failures) < 100 and spies._from_student():
+                if code and len(spies.child_failures) < 100 and called_from_student(2, spies.root):
                     spies.child_failures.append({"exitcode": code, "name": getattr(args[0], "name", "?")})
             if spies.active and key == "SharedMemory.__init__" and args:
                 block = args[0]
