@@ -13,12 +13,12 @@ from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 from .answers import count_primes_below
 from .curriculum import Exercise
-from .evidence import calls, first_unlocked_place, require_clean_exit, require_work_in_children, worker_pids
+from .evidence import calls, require_clean_exit, require_work_in_children, worker_pids
 from .feedback import short, worker_error
 from .guard import check_dynamic, check_guard, check_static
 from .machine import usable_cpus
 from .outcomes import CheckFailed, GradingError, check, fail, partial
-from .races import RaceRun, find_races, judge_races
+from .races import RaceRun, find_races, first_unlocked_place, judge_races
 from .sandbox.launcher import CallRequest, CallResult, run_call
 from .settings import GradingSettings
 from .speedup import check_speedup

@@ -1,28 +1,83 @@
-"""Point at the student's file and line for an exception (sandbox side).
+"""Which frames are the student's, and where the student's code is (sandbox side).
 
-Runs in the sandbox, next to student code. Like ``concurrent.futures``
-bringing a worker's traceback home, but what comes home is only the
-student's frame (file relative to the submission, line, source text) and, for
-an unfinished stub, the nearest ``# TODO`` comment above the ``raise``.
+Runs in the sandbox, next to student code: in the runner and, for the race
+recorder, in every child process. It is the one place that decides whether a
+frame (or a file named in a traceback) belongs to the submission; the spies,
+the lock recorder, exception descriptions and the trusted side's reading of
+worker tracebacks all ask :func:`is_student_file`.
+
+Like ``concurrent.futures`` bringing a worker's traceback home, but what comes
+home is only the student's frame (file relative to the submission, line,
+source text) and, for an unfinished stub, the nearest ``# TODO`` comment above
+the ``raise``.
 """
 from __future__ import annotations
 
 import linecache
 import os
 import re
+import sys
 import traceback
 from typing import Any
 
 TODO_LOOKBACK = 12
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+SUBMISSION_ENV = "MPGRADE_SUBMISSION"
+"""The submission folder's real path; the runner sets it and every child process inherits it."""
+_MP_CONTEXT = os.path.join("multiprocessing", "context.py")
+_RUNTIME_DIR = os.path.dirname(__file__)
 
 
-def _in_submission(filename: str, root: str) -> bool:
+def is_student_file(filename: str, root: str | None = None) -> bool:
+    """Whether ``filename`` (a code object's or a traceback's file) is in the submission.
+
+    ``root`` is the submission folder's real path; by default the one the
+    runner put in ``MPGRADE_SUBMISSION``. Nothing is the student's when no
+    submission is known.
+    """
+    if root is None:
+        root = os.environ.get(SUBMISSION_ENV, "")
+    if not root or not filename:
+        return False
     try:
         path = os.path.realpath(filename)
     except (OSError, ValueError):
         return False
     return path.startswith(root + os.sep)
+
+
+def called_from_student(depth: int = 2, root: str | None = None) -> bool:
+    """Whether the frame ``depth`` levels up (2: whoever called the function that asks) is the student's.
+
+    ``multiprocessing.Pool(...)`` and friends go through a method of
+    ``multiprocessing.context`` first; those frames are skipped, so the call
+    counts where it was written. Only that one frame is judged: ``Pool``
+    starting its own workers is not the student starting processes.
+    """
+    frame: Any = sys._getframe(depth)
+    while frame is not None and frame.f_code.co_filename.endswith(_MP_CONTEXT):
+        frame = frame.f_back
+    return frame is not None and is_student_file(frame.f_code.co_filename, root)
+
+
+def student_site(root: str | None = None) -> dict[str, Any]:
+    """The student's line running now: the innermost frame in the submission, else the
+    innermost frame outside this runtime (``{}`` when there is none)."""
+    frame: Any = sys._getframe(1)
+    fallback = None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if is_student_file(filename, root):
+            fallback = frame
+            break
+        if fallback is None and os.path.dirname(filename) != _RUNTIME_DIR:
+            fallback = frame
+        frame = frame.f_back
+    if fallback is None:
+        return {}
+    filename = fallback.f_code.co_filename
+    return {"file": os.path.basename(filename), "line": fallback.f_lineno,
+            "source": linecache.getline(filename, fallback.f_lineno).strip()[:200]}
 
 
 def _where(filename: str, lineno: int, function: str | None, root: str) -> dict[str, Any]:
@@ -55,7 +110,7 @@ def _remote_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
     if cause is None or "RemoteTraceback" not in type(cause).__name__:
         return None
     for match in reversed(list(_FILE_LINE.finditer(str(cause)))):
-        if _in_submission(match.group(1), root):
+        if is_student_file(match.group(1), root):
             return _where(match.group(1), int(match.group(2)), None, root)
     return None
 
@@ -64,11 +119,11 @@ def student_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
     """Where in the submission ``exc`` was raised: the worker's line for an exception
     re-raised from a worker process, else the innermost frame in the submission."""
     root = os.path.realpath(root)
-    if isinstance(exc, SyntaxError) and exc.filename and _in_submission(exc.filename, root):
+    if isinstance(exc, SyntaxError) and exc.filename and is_student_file(exc.filename, root):
         return _where(exc.filename, exc.lineno or 0, None, root)
     local = None
     for frame in traceback.extract_tb(exc.__traceback__):
-        if _in_submission(frame.filename, root):
+        if is_student_file(frame.filename, root):
             local = _where(frame.filename, frame.lineno or 0, frame.name, root)
     remote = _remote_frame(exc, root)
     if remote is not None:
@@ -82,7 +137,7 @@ def module_level_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
     """The top-level statement of the student's module that led to ``exc`` (for errors at import)."""
     root = os.path.realpath(root)
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.name == "<module>" and _in_submission(frame.filename, root):
+        if frame.name == "<module>" and is_student_file(frame.filename, root):
             return _where(frame.filename, frame.lineno or 0, None, root)
     return None
 

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from mpgrade_sandboxed import drivers, plaindata, proctree, races, tasks
+from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, proctree, tasks
 from mpgrade_sandboxed.locate import describe, module_level_frame
 from mpgrade_sandboxed.spies import Spies
 
@@ -174,13 +174,13 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     # student's random.py or json.py cannot replace a module we rely on.
     sys.path.append(submission)
     os.environ[tasks.EVIDENCE_ENV] = request["evidence_dir"]
+    os.environ[locate.SUBMISSION_ENV] = submission
     multiprocessing.set_start_method(request["start_method"], force=True)
     spies = Spies(submission)
     spies.install()
     if request.get("races"):
-        os.environ[races.RUNNER_ENV] = str(os.getpid())
-        os.environ[races.SUBMISSION_ENV] = submission
-        races.install()
+        os.environ[lockwatch.RUNNER_ENV] = str(os.getpid())
+        lockwatch.install()
     channel.send({"event": "started", "pid": os.getpid()})
 
     if request["target"]["kind"] in ("script", "mp_main_import"):
@@ -240,7 +240,7 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     outcome["api_calls"] = spies.snapshot()
     outcome["child_failures"] = spies.child_failures
     outcome["import_api_calls"] = import_calls
-    races.flush()
+    lockwatch.flush()
     outcome["evidence"] = _evidence(request["evidence_dir"])
     outcome["races"] = _evidence(request["evidence_dir"], prefix="races-")
     outcome["live_children"] = _live_children()

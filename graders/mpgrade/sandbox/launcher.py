@@ -151,7 +151,7 @@ class CallResult:
     child_failures: list = field(default_factory=list)
     """Child processes the student joined that had exited with a non-zero code."""
     races: list = field(default_factory=list)
-    """Per-process facts on shared-object use (see mpgrade_sandboxed.races), when asked for."""
+    """Per-process facts on shared-object use (see mpgrade_sandboxed.lockwatch), when asked for."""
     shm_left: list = field(default_factory=list)
     """SharedMemory blocks the caller created and had not unlinked when it returned."""
     evidence: list = field(default_factory=list)
