@@ -33,7 +33,8 @@ import threading
 import time
 from typing import Any
 
-EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
+from mpgrade_sandboxed.tasks import EVIDENCE_ENV
+
 RUNNER_ENV = "MPGRADE_RUNNER_PID"
 SUBMISSION_ENV = "MPGRADE_SUBMISSION"
 NOISE_ENV = "MPGRADE_RACE_NOISE_S"

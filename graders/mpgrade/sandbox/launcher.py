@@ -22,7 +22,6 @@ import os
 import selectors
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from mpgrade_sandboxed import plaindata
+from mpgrade_sandboxed.protocol import (Imported, Phase, Result, RunRequest, Started, Status, SupervisorConfig,
+                                        Verdict, decode, read_frames)
 from mpgrade_sandboxed.runner import BOOT
 
 from .. import cpulock
@@ -125,10 +126,10 @@ class CallRequest:
 class CallResult:
     """Everything a call left behind, as plain data."""
 
-    status: str
-    """returned, raised, import_error, missing, timeout, limit, crashed, tampered, unencodable, sandbox_error."""
-    phase: str
-    """How far the runner got: starting, importing, calling, done."""
+    status: Status
+    """How the call ended (a ``str``: compares equal to "returned", "raised", ...; see ``Status``)."""
+    phase: Phase
+    """How far the runner got: starting, importing, calling, done (see ``Phase``)."""
     value: Any = None
     """The decoded return value, when status is "returned"."""
     error: dict | None = None
@@ -172,24 +173,6 @@ class CallResult:
     stdout: CapturedOutput = CapturedOutput("", 0, False)
     stderr: CapturedOutput = CapturedOutput("", 0, False)
     runner_pid: int | None = None
-
-
-def _frames(data: bytes) -> list[tuple[dict, int]]:
-    """The messages in ``data``, each with the offset where it ends."""
-    messages = []
-    offset = 0
-    while offset + 4 <= len(data):
-        (size,) = struct.unpack(">I", data[offset:offset + 4])
-        if offset + 4 + size > len(data):
-            break
-        try:
-            message = json.loads(data[offset + 4:offset + 4 + size])
-        except ValueError:
-            break
-        offset += 4 + size
-        if isinstance(message, dict):
-            messages.append((message, offset))
-    return messages
 
 
 def _arrival(arrivals: list[tuple[int, float]], end: int) -> float | None:
@@ -244,18 +227,13 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     scratch.mkdir()
     evidence.mkdir()
     read_fd, write_fd = os.pipe()
-    runner_request = {
-        "submission": str(Path(request.submission).resolve()),
-        "module": request.module,
-        "target": {"kind": request.kind, "name": request.target},
-        "args": plaindata.to_plain(list(request.args)),
-        "kwargs": plaindata.to_plain(dict(request.kwargs)),
-        "start_method": request.start_method,
-        "races": request.races,
-        "evidence_dir": str(evidence),
-        "result_fd": write_fd,
-    }
-    (workdir / "request.json").write_text(json.dumps(runner_request), encoding="utf-8")
+    runner_request = RunRequest(
+        submission=str(Path(request.submission).resolve()), module=request.module, kind=request.kind,
+        target=request.target, args=plaindata.to_plain(list(request.args)),
+        kwargs=plaindata.to_plain(dict(request.kwargs)), start_method=request.start_method, races=request.races,
+        evidence_dir=str(evidence), result_fd=write_fd,
+    )
+    (workdir / "request.json").write_text(json.dumps(runner_request.to_plain()), encoding="utf-8")
     env = _sandbox_env()
     env["HOME"] = env["TMPDIR"] = str(scratch)
     mark = uuid.uuid4().hex
@@ -265,24 +243,16 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     argv = [sys.executable, "-I", "-B", "-c", BOOT, str(runtime_parent()), str(workdir / "request.json")]
     if namespaces.wanted(request.namespaces):
         argv = namespaces.command(argv, workdir, Path(request.submission), [runtime_parent()])
-    config = {
-        "argv": argv,
-        "cwd": str(scratch),
-        "env": env,
-        "stdout": str(workdir / "stdout.txt"),
-        "stderr": str(workdir / "stderr.txt"),
-        "timeout": request.timeout_s,
-        "grace": GRACE_S,
-        "result_fd": write_fd,
-        "rlimits": request.limits.rlimits(request.timeout_s),
-        "max_processes": request.limits.max_processes,
-        "max_memory_mb": request.limits.max_memory_mb,
-        "runtime_parent": str(runtime_parent()),
-        "cpus": list(cpus or ()),
-    }
-    (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
+    config = SupervisorConfig(
+        argv=argv, cwd=str(scratch), env=env, stdout=str(workdir / "stdout.txt"),
+        stderr=str(workdir / "stderr.txt"), timeout_s=request.timeout_s, grace_s=GRACE_S, result_fd=write_fd,
+        runtime_parent=str(runtime_parent()), rlimits=request.limits.rlimits(request.timeout_s),
+        max_processes=request.limits.max_processes, max_memory_mb=request.limits.max_memory_mb,
+        cpus=list(cpus or ()),
+    )
+    (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
     supervisor = subprocess.Popen(
-        [sys.executable, "-I", str(SUPERVISOR), str(workdir / "supervisor.json")],
+        [sys.executable, "-I", str(SUPERVISOR), str(runtime_parent()), str(workdir / "supervisor.json")],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=open(workdir / "supervisor.err", "wb"), pass_fds=(write_fd,),
         start_new_session=True, close_fds=True,
@@ -343,15 +313,15 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         supervisor.stdout.close()
     if not verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
         _sweep_orphans(mark, supervisor.pid)
-    framed = _frames(bytes(result_bytes))
+    framed = read_frames(bytes(result_bytes))
     result = _assemble(workdir, [message for message, _ in framed], verdict_bytes, overflow)
     ends = {message.get("event"): end for message, end in framed}
-    if "imported" in ends and "result" in ends and result.status != "tampered":
-        began, ended = _arrival(arrivals, ends["imported"]), _arrival(arrivals, ends["result"])
+    if Imported.event in ends and Result.event in ends and result.status != Status.TAMPERED:
+        began, ended = _arrival(arrivals, ends[Imported.event]), _arrival(arrivals, ends[Result.event])
         if began is not None and ended is not None:
             result.outside_seconds = ended - began
     if not verdict_bytes.strip() and supervisor.returncode == -signal.SIGKILL and result.runner_pid:
-        result.status, result.detail = "crashed", {"supervisor_killed": True}
+        result.status, result.detail = Status.CRASHED, {"supervisor_killed": True}
     return result
 
 
@@ -394,61 +364,63 @@ def _kill(pid: int, sig: int) -> None:
 
 def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflow: bool) -> CallResult:
     try:
-        verdict = json.loads(verdict_bytes.decode("utf-8").strip().splitlines()[-1])
-    except (ValueError, IndexError):
+        verdict = Verdict.from_output(verdict_bytes)
+    except ValueError:
         err = read_capped(str(workdir / "supervisor.err")).text
-        verdict = {"exitcode": None, "timed_out": False, "supervisor_error": err[-2000:]}
-    events = {m.get("event"): m for m in messages}
-    phase = "starting"
-    if "started" in events:
-        phase = "importing"
-    if "imported" in events:
-        phase = "calling"
+        verdict = Verdict(supervisor_error=err[-2000:])
+    decoded = [decode(message) for message in messages]
+    sent = {type(message): message for message in decoded if message is not None}
+    phase = Phase.STARTING
+    if Started in sent:
+        phase = Phase.IMPORTING
+    if Imported in sent:
+        phase = Phase.CALLING
+    started = sent.get(Started)
     result = CallResult(
-        status="sandbox_error", phase=phase,
-        exitcode=verdict.get("exitcode"), timed_out=bool(verdict.get("timed_out")), limit=verdict.get("limit"),
-        supervision={k: verdict.get(k) for k in ("cgroup", "peak_processes", "peak_memory_mb", "limits", "shm_swept")},
-        elapsed_s=float(verdict.get("elapsed_s") or 0.0),
-        killed=list(verdict.get("killed") or []), left_alive=list(verdict.get("left_alive") or []),
+        status=Status.SANDBOX_ERROR, phase=phase,
+        exitcode=verdict.exitcode, timed_out=bool(verdict.timed_out), limit=verdict.limit,
+        supervision=verdict.supervision(), elapsed_s=float(verdict.elapsed_s or 0.0),
+        killed=list(verdict.killed or []), left_alive=list(verdict.left_alive or []),
         stdout=read_capped(str(workdir / "stdout.txt")),
         stderr=read_capped(str(workdir / "stderr.txt")),
-        runner_pid=(events.get("started") or {}).get("pid"),
+        runner_pid=started.pid if started else None,
     )
-    final = events.get("result")
-    counts = {name: sum(1 for m in messages if m.get("event") == name) for name in ("started", "imported", "result")}
+    final = sent.get(Result)
+    sent_twice = len(sent) < len(decoded) - decoded.count(None)
     if result.limit:  # whatever was sent (forked copies of the runner may send too), the call was stopped
-        result.status = "limit"
+        result.status = Status.LIMIT
         result.detail = {"limit": result.limit, **result.supervision}
-    elif any(count > 1 for count in counts.values()) or set(events) - {"started", "imported", "result"}:
+    elif sent_twice or None in decoded:
         # The runner sends each message once; anything else was written by student code.
-        result.status, result.detail = "tampered", {"messages": len(messages)}
+        result.status, result.detail = Status.TAMPERED, {"messages": len(messages)}
     elif final is not None:
-        result.phase = "done"
-        result.status = str(final.get("status"))
-        result.error = final.get("error")
-        result.seconds = final.get("seconds")
-        result.self_cpu_s = final.get("self_cpu_s")
-        result.children_cpu_s = final.get("children_cpu_s")
-        result.api_calls = dict(final.get("api_calls") or {})
-        result.import_api_calls = dict(final.get("import_api_calls") or (events.get("imported") or {}).get("api_calls") or {})
-        result.shm_left = list(final.get("shm_left") or [])
-        result.evidence = [e for e in final.get("evidence") or [] if isinstance(e, dict)]
-        result.races = [e for e in final.get("races") or [] if isinstance(e, dict)]
-        result.child_failures = [e for e in final.get("child_failures") or [] if isinstance(e, dict)]
-        result.live_children = list(final.get("live_children") or [])
-        if result.status == "returned":
+        imported = sent.get(Imported)
+        result.phase = Phase.DONE
+        result.status = final.status
+        result.error = final.error
+        result.seconds = final.seconds
+        result.self_cpu_s = final.self_cpu_s
+        result.children_cpu_s = final.children_cpu_s
+        result.api_calls = final.api_calls
+        result.import_api_calls = final.import_api_calls or (imported.api_calls if imported else {})
+        result.shm_left = final.shm_left
+        result.evidence = final.evidence
+        result.races = final.races
+        result.child_failures = final.child_failures
+        result.live_children = final.live_children
+        if result.status == Status.RETURNED:
             try:
-                result.value = plaindata.loads(json.dumps(final.get("value")))
+                result.value = plaindata.loads(json.dumps(final.value))
             except ValueError as exc:
-                result.status, result.detail = "unencodable", {"reason": str(exc)}
-        elif result.status in ("missing", "unencodable", "runtime_error"):
-            result.detail = {k: v for k, v in final.items() if k not in ("event", "status")}
+                result.status, result.detail = Status.UNENCODABLE, {"reason": str(exc)}
+        elif result.status in (Status.MISSING, Status.UNENCODABLE, Status.RUNTIME_ERROR):
+            result.detail = final.detail
     elif overflow:
-        result.status, result.detail = "unencodable", {"reason": "the sandbox sent more than 16 MB"}
+        result.status, result.detail = Status.UNENCODABLE, {"reason": "the sandbox sent more than 16 MB"}
     elif result.timed_out:
-        result.status = "timeout"
-    elif "supervisor_error" in verdict:
-        result.status, result.detail = "sandbox_error", {"reason": verdict["supervisor_error"]}
+        result.status = Status.TIMEOUT
+    elif verdict.supervisor_error is not None:
+        result.status, result.detail = Status.SANDBOX_ERROR, {"reason": verdict.supervisor_error}
     else:
-        result.status = "crashed"
+        result.status = Status.CRASHED
     return result

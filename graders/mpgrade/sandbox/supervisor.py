@@ -1,12 +1,14 @@
 """The supervisor: starts one runner, enforces its limits, and kills everything it left.
 
-Runs in its own interpreter (``python -I supervisor.py CONFIG``), started by
-the launcher in the grading process. It is trusted code and runs no student
-code; it imports only the standard library (and ``mpgrade_sandboxed/proctree.py``
-by its path), nothing from mpgrade, so it starts fast and cannot be shadowed.
+Runs in its own interpreter (``python -I supervisor.py RUNTIME_PARENT CONFIG``),
+started by the launcher in the grading process. It is trusted code and runs
+no student code; it imports only the standard library and, from the private
+runtime copy, ``mpgrade_sandboxed.proctree`` and ``mpgrade_sandboxed.protocol``
+(where its config and verdict are defined), nothing from mpgrade, so it starts
+fast and cannot be shadowed.
 
     grading process (launcher)
-        |  config file, result pipe's write end (inherited fd)
+        |  SupervisorConfig file, result pipe's write end (inherited fd)
         v
     supervisor  -- child subreaper: orphans of the call are re-parented here
         |  new session, rlimits, stdout/stderr -> files, wall-clock deadline
@@ -28,7 +30,7 @@ period (so multiprocessing's resource tracker can unlink what it tracks),
 then SIGSTOP + SIGKILL sweeps until no descendant is left. Then it removes
 what the call left in ``/dev/shm`` (SharedMemory blocks and named
 semaphores created during the call that no live process has open), and only
-then prints one JSON line (its verdict on the run) and exits.
+then prints one JSON line (its ``Verdict`` on the run) and exits.
 """
 from __future__ import annotations
 
@@ -54,18 +56,14 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _load_proctree(runtime_parent: str):
-    """``mpgrade_sandboxed/proctree.py`` by its path: nothing else of the engine is imported here."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_mpgrade_proctree",
-                                                  os.path.join(runtime_parent, "mpgrade_sandboxed", "proctree.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+proctree = protocol = None  # the runtime copy's modules, imported in main()
 
 
-proctree = None  # set in main()
+def _import_runtime(runtime_parent: str) -> None:
+    """``proctree`` and ``protocol`` from the private runtime copy: nothing else of the engine is imported here."""
+    global proctree, protocol
+    sys.path.insert(0, runtime_parent)
+    from mpgrade_sandboxed import proctree, protocol
 
 
 def _reap_zombies() -> None:
@@ -122,9 +120,8 @@ def kill_tree(settle_s: float, grace_s: float) -> list[dict]:
     return list(killed.values())
 
 
-def _limits(config: dict, cgroup_procs: list[str]):
+def _limits(limits: dict[str, int], cgroup_procs: list[str]):
     """What the runner's child does before exec: rlimits, then into the call's cgroup(s)."""
-    limits = config.get("rlimits", {})
 
     def apply() -> None:
         import resource
@@ -290,11 +287,10 @@ def sweep_shm(before: set[str]) -> list[str]:
     return removed
 
 
-def main(config_path: str) -> int:
-    global proctree
+def main(runtime_parent: str, config_path: str) -> int:
+    _import_runtime(runtime_parent)
     with open(config_path, encoding="utf-8") as handle:
-        config = json.load(handle)
-    proctree = _load_proctree(config["runtime_parent"])
+        config = protocol.SupervisorConfig.from_plain(json.load(handle))
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     # If the grading process dies, take the call down with us.
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -304,28 +300,26 @@ def main(config_path: str) -> int:
         stopping["now"] = True
 
     signal.signal(signal.SIGTERM, on_term)
-    result_fd = int(config["result_fd"])
-    max_processes = int(config.get("max_processes", 100))
-    max_memory = int(config.get("max_memory_mb", 4096)) * 1024 * 1024
+    max_processes = config.max_processes
+    max_memory = config.max_memory_mb * 1024 * 1024
     # The cgroup counts threads too (a Pool's parent has several): it is the kernel's backstop
     # against a fork bomb outrunning the watchdog, set well above the watchdog's process count.
-    cgroup_mode, cgroups = (make_cgroups(4 * max_processes, max_memory) if config.get("cgroups", True)
-                            else (None, []))
-    if config.get("cpus") and hasattr(os, "sched_setaffinity"):
+    cgroup_mode, cgroups = (make_cgroups(4 * max_processes, max_memory) if config.cgroups else (None, []))
+    if config.cpus and hasattr(os, "sched_setaffinity"):
         # A speedup measurement's own CPUs, or the ones no measurement holds: the runner and every
         # process it starts inherit them.
-        os.sched_setaffinity(0, config["cpus"])
+        os.sched_setaffinity(0, config.cpus)
     shm_before = shm_entries()
     started = time.monotonic()
-    with open(config["stdout"], "wb") as out, open(config["stderr"], "wb") as err:
+    with open(config.stdout, "wb") as out, open(config.stderr, "wb") as err:
         runner = subprocess.Popen(
-            config["argv"], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-            cwd=config["cwd"], env=config["env"], pass_fds=(result_fd,),
+            config.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            cwd=config.cwd, env=config.env, pass_fds=(config.result_fd,),
             start_new_session=True, close_fds=True,
-            preexec_fn=_limits(config, [os.path.join(folder, "cgroup.procs") for folder in cgroups]),
+            preexec_fn=_limits(config.rlimits, [os.path.join(folder, "cgroup.procs") for folder in cgroups]),
         )
-    os.close(result_fd)
-    deadline = started + float(config["timeout"])
+    os.close(config.result_fd)
+    deadline = started + config.timeout_s
     timed_out, limit, exitcode = False, None, None
     peak_processes, peak_memory, tick = 0, 0, 0
     while True:
@@ -350,32 +344,24 @@ def main(config_path: str) -> int:
         tick += 1
         time.sleep(0.01)
     elapsed = time.monotonic() - started
-    killed = kill_tree(settle_s=0.0 if (timed_out or limit) else float(config.get("settle", 0.3)),
-                       grace_s=float(config.get("grace", 1.0)))
+    killed = kill_tree(settle_s=0.0 if (timed_out or limit) else config.settle_s, grace_s=config.grace_s)
     if exitcode is None:
         exitcode = runner.poll()
     left = _alive()
     limit = limit or cgroup_limit_hit(cgroups)
     remove_cgroups(cgroups)
-    verdict = {
-        "exitcode": exitcode,
-        "timed_out": timed_out,
-        "limit": limit,
-        "interrupted": stopping["now"],
-        "elapsed_s": round(elapsed, 4),
-        "killed": [k for k in killed if k["pid"] != runner.pid],
-        "left_alive": left,
-        "subreaper": subreaper,
-        "cgroup": cgroup_mode,
-        "peak_processes": max(peak_processes, len(killed)),
-        "peak_memory_mb": round(peak_memory / 2**20),
-        "limits": {"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
-        "shm_swept": sweep_shm(shm_before) if not left else [],
-    }
-    sys.stdout.write(json.dumps(verdict) + "\n")
+    verdict = protocol.Verdict(
+        exitcode=exitcode, timed_out=timed_out, limit=limit, interrupted=stopping["now"],
+        elapsed_s=round(elapsed, 4), killed=[k for k in killed if k["pid"] != runner.pid], left_alive=left,
+        subreaper=subreaper, cgroup=cgroup_mode, peak_processes=max(peak_processes, len(killed)),
+        peak_memory_mb=round(peak_memory / 2**20),
+        limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
+        shm_swept=sweep_shm(shm_before) if not left else [],
+    )
+    sys.stdout.write(verdict.to_line())
     sys.stdout.flush()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2]))
