@@ -104,26 +104,9 @@ def _stop_grading(process: subprocess.Popen) -> None:
     Sandbox supervisors run in sessions of their own; SIGTERM makes each kill
     its call's whole tree (the same happens by their parent-death signal).
     """
-    import psutil
+    from mpgrade_sandboxed import proctree
 
-    try:
-        tree = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        tree = []
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    for proc in tree:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(tree, timeout=10)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=5)
+    proctree.stop_session(process.pid, reap=process.wait)
 
 
 def _submission(path: str) -> Path | None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mpgrade_sandboxed import plaindata
+from mpgrade_sandboxed import plaindata, proctree
 from mpgrade_sandboxed.protocol import (Imported, Phase, Result, RunRequest, Started, Status, SupervisorConfig,
                                         Verdict, decode, read_frames)
 from mpgrade_sandboxed.runner import BOOT
@@ -40,8 +40,6 @@ from .. import cpulock
 from . import namespaces
 from .capture import CapturedOutput, read_capped
 
-CALL_MARK = "MPGRADE_CALL"
-"""Environment variable every process of a call inherits: how to find them if the supervisor is killed."""
 MAX_PIPE_BYTES = 16 * 1024 * 1024
 BACKSTOP_S = 10.0
 GRACE_S = 1.0
@@ -190,23 +188,6 @@ def _sandbox_env() -> dict[str, str]:
     return env
 
 
-def _kill_session(proc: subprocess.Popen) -> None:
-    try:
-        import psutil
-
-        for child in psutil.Process(proc.pid).children(recursive=True):
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
-    except Exception:
-        pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def run_call(request: CallRequest) -> CallResult:
     """Run ``request`` in a fresh sandbox; return once nothing of it is left running.
 
@@ -237,7 +218,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     env = _sandbox_env()
     env["HOME"] = env["TMPDIR"] = str(scratch)
     mark = uuid.uuid4().hex
-    env[CALL_MARK] = mark
+    env[proctree.CALL_MARK] = mark
     if cpus:
         env["PYTHON_CPU_COUNT"] = str(len(cpus))  # os.cpu_count() in the student's code (Python 3.13+)
     argv = [sys.executable, "-I", "-B", "-c", BOOT, str(runtime_parent()), str(workdir / "request.json")]
@@ -271,7 +252,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         while not supervisor_done:
             remaining = backstop - time.monotonic()
             if remaining <= 0:
-                _kill_session(supervisor)
+                proctree.kill_session(supervisor.pid)
                 break
             for key, _ in selector.select(timeout=min(remaining, 0.5)):
                 if key.data == "result":
@@ -308,11 +289,11 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         try:
             supervisor.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            _kill_session(supervisor)
+            proctree.kill_session(supervisor.pid)
             supervisor.wait(timeout=5)
         supervisor.stdout.close()
     if not verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
-        _sweep_orphans(mark, supervisor.pid)
+        proctree.sweep_call(mark, supervisor.pid)
     framed = read_frames(bytes(result_bytes))
     result = _assemble(workdir, [message for message, _ in framed], verdict_bytes, overflow)
     ends = {message.get("event"): end for message, end in framed}
@@ -323,43 +304,6 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     if not verdict_bytes.strip() and supervisor.returncode == -signal.SIGKILL and result.runner_pid:
         result.status, result.detail = Status.CRASHED, {"supervisor_killed": True}
     return result
-
-
-def _sweep_orphans(mark: str, supervisor_pid: int) -> None:
-    """Kill every process carrying this call's mark, and the call's cgroup, until none is left."""
-    from mpgrade_sandboxed import proctree
-
-    for folder in proctree.call_cgroups(supervisor_pid).values():
-        for _ in range(100):
-            try:
-                pids = [int(line) for line in Path(folder, "cgroup.procs").read_text().split()]
-            except (OSError, ValueError):
-                break
-            if not pids:
-                break
-            for pid in pids:
-                _kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
-    for _ in range(100):
-        marked = proctree.with_environment(CALL_MARK, mark)
-        if not marked:
-            return
-        for pid in marked:
-            _kill(pid, signal.SIGSTOP)
-        for pid in marked:
-            _kill(pid, signal.SIGKILL)
-        time.sleep(0.02)
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflow: bool) -> CallResult:
