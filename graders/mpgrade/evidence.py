@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .feedback import located, todo_hint, where_text
 from .outcomes import CheckFailed
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 
 def calls(result: CallResult, api: str, from_student: bool = True) -> int:

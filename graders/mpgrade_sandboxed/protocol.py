@@ -6,14 +6,15 @@ it to ``sys.path``) and the runner next to student code. Standard library
 only, and nothing from ``mpgrade``.
 
     grading process                  supervisor process               runner process (student code)
-    sandbox/launcher.py              sandbox/supervisor.py            mpgrade_sandboxed/runner.py
-    ===================              =====================            ===========================
+    mpgrade/sandbox/launcher.py      mpgrade/sandbox/supervisor.py    mpgrade_sandboxed/runner.py
+    (eventloop.py, classify.py)
+    ===========================      =============================    ===========================
     SupervisorConfig --- file ------> starts the runner (rlimits,
                                       cgroup, session, files)  -----> (exec python -c BOOT)
     RunRequest ---------- file -------------------------------------> imports, calls
           ^                                                                |
           |<----------- result pipe (frames: write_frame/read_frames) -----+
-          |             Started, Imported, Result (once each, in order)
+          |             Started, Imported, Result (each at most once, in order)
           |<----------- supervisor stdout: one JSON line: Verdict
           |             (printed once every process of the call is dead)
           v
