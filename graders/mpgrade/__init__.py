@@ -19,7 +19,8 @@ from .guard import check_dynamic, check_guard, check_static
 from .machine import usable_cpus
 from .outcomes import CheckFailed, GradingError, check, fail, partial
 from .races import RaceRun, find_races, first_unlocked_place, judge_races
-from .sandbox.launcher import CallRequest, CallResult, run_call
+from .sandbox.call import CallRequest, CallResult
+from .sandbox.launcher import run_call
 from .settings import GradingSettings
 from .speedup import check_speedup
 from .student import Student, task

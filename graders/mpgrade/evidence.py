@@ -7,7 +7,7 @@ called, and whether the call cleaned up after itself.
 from __future__ import annotations
 
 from .outcomes import CheckFailed
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 
 def calls(result: CallResult, api: str, from_student: bool = True) -> int:

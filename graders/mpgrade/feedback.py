@@ -14,7 +14,7 @@ from typing import Any
 from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
 
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 ARG_LIMIT = 80
 OUTPUT_LINES = 12

@@ -11,7 +11,6 @@ reads the report v1 file the child writes.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -95,23 +94,6 @@ def _stop_grading(process: subprocess.Popen) -> None:
     Sandbox supervisors run in sessions of their own; SIGTERM makes each kill
     its call's whole tree (the same happens by their parent-death signal).
     """
-    import psutil
+    from mpgrade_sandboxed import proctree
 
-    try:
-        tree = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        tree = []
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    for proc in tree:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(tree, timeout=10)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=5)
+    proctree.stop_session(process.pid, reap=process.wait)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .feedback import located, todo_hint, where_text
 from .outcomes import CheckFailed
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 SUBJECT = {"value": "The shared Value is", "array": "Elements of the shared Array are",
            "dict": "Keys of the Manager dict are"}

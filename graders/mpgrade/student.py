@@ -19,7 +19,9 @@ from mpgrade_sandboxed.plaindata import TaskRef
 
 from . import feedback
 from .outcomes import CheckFailed, GradingError
-from .sandbox.launcher import CallRequest, CallResult, Limits, run_call
+from .sandbox.call import CallRequest, CallResult
+from .sandbox.launcher import run_call
+from .sandbox.runtime import Limits
 from .settings import DEFAULT_CALL_TIMEOUT_S, GradingSettings
 
 _import_failures: dict[tuple[str, str, str], str] = {}

@@ -43,8 +43,7 @@ import time
 from typing import Any
 
 from mpgrade_sandboxed.locate import called_from_student, student_site
-
-EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
+from mpgrade_sandboxed.tasks import EVIDENCE_ENV
 RUNNER_ENV = "MPGRADE_RUNNER_PID"
 """Set (to the runner's PID) only while race checks are on; every child inherits it."""
 NOISE_ENV = "MPGRADE_RACE_NOISE_S"
