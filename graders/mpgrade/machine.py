@@ -16,9 +16,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mpgrade_sandboxed import proctree
+from mpgrade_sandboxed import cgroups
 
-CGROUP_ROOT = Path(proctree.CGROUP_ROOT)
+CGROUP_ROOT = Path(cgroups.CGROUP_ROOT)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 Each process that takes part imports this module: the launcher in the
 grading process, the supervisor (from the private runtime copy, by adding
 it to ``sys.path``) and the runner next to student code. Standard library
-only, and nothing from ``mpgrade``.
+only, and nothing from ``mpgrade``. It runs past 300 lines on purpose: both
+halves of every message (building and reading) stay in one module, as
+``multiprocessing/forkserver.py`` keeps its wire format, so no side can
+drift from the other.
 
     grading process                  supervisor process               runner process (student code)
     mpgrade/sandbox/launcher.py      mpgrade/sandbox/supervisor.py    mpgrade_sandboxed/runner.py

@@ -3,7 +3,7 @@
 Runs in its own interpreter (``python -I supervisor.py RUNTIME_PARENT CONFIG``),
 started by the launcher in the grading process. It is trusted code and runs
 no student code; it imports only the standard library and, from the private
-runtime copy, ``mpgrade_sandboxed.proctree`` and ``mpgrade_sandboxed.protocol``
+runtime copy, ``mpgrade_sandboxed.proctree``, ``.cgroups`` and ``.protocol``
 (where its config and verdict are defined), nothing from mpgrade, so it starts
 fast and cannot be shadowed.
 
@@ -56,14 +56,14 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-proctree = protocol = None  # the runtime copy's modules, imported in main()
+proctree = protocol = cgroups_ = None  # the runtime copy's modules, imported in main()
 
 
 def _import_runtime(runtime_parent: str) -> None:
-    """``proctree`` and ``protocol`` from the private runtime copy: nothing else of the engine is imported here."""
-    global proctree, protocol
+    """``proctree``, ``cgroups`` and ``protocol`` from the private runtime copy: nothing else of the engine is imported here."""
+    global proctree, protocol, cgroups_
     sys.path.insert(0, runtime_parent)
-    from mpgrade_sandboxed import proctree, protocol
+    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol
 
 
 def _limits(limits: dict[str, int], cgroups: list[str]):
@@ -80,7 +80,7 @@ def _limits(limits: dict[str, int], cgroups: list[str]):
                 resource.setrlimit(kind, (value, value))
             except (ValueError, OSError):
                 pass
-        proctree.join_cgroups(cgroups)
+        cgroups_.join_cgroups(cgroups)
 
     return apply
 
@@ -137,7 +137,7 @@ def main(runtime_parent: str, config_path: str) -> int:
     max_memory = config.max_memory_mb * 1024 * 1024
     # The cgroup counts threads too (a Pool's parent has several): it is the kernel's backstop
     # against a fork bomb outrunning the watchdog, set well above the watchdog's process count.
-    cgroup_mode, cgroups = (proctree.make_cgroups(4 * max_processes, max_memory) if config.cgroups else (None, []))
+    cgroup_mode, cgroups = (cgroups_.make_cgroups(4 * max_processes, max_memory) if config.cgroups else (None, []))
     if config.cpus and hasattr(os, "sched_setaffinity"):
         # A speedup measurement's own CPUs, or the ones no measurement holds: the runner and every
         # process it starts inherit them.
@@ -171,7 +171,7 @@ def main(runtime_parent: str, config_path: str) -> int:
             elif memory > max_memory:
                 limit = "memory"
             else:
-                limit = proctree.cgroup_limit_hit(cgroups)
+                limit = cgroups_.cgroup_limit_hit(cgroups)
             if limit:
                 break
         tick += 1
@@ -182,8 +182,8 @@ def main(runtime_parent: str, config_path: str) -> int:
     if exitcode is None:
         exitcode = runner.poll()
     left = proctree.descendants()
-    limit = limit or proctree.cgroup_limit_hit(cgroups)
-    proctree.remove_cgroups(cgroups)
+    limit = limit or cgroups_.cgroup_limit_hit(cgroups)
+    cgroups_.remove_cgroups(cgroups)
     verdict = protocol.Verdict(
         exitcode=exitcode, timed_out=timed_out, limit=limit, interrupted=stopping["now"],
         elapsed_s=round(elapsed, 4), killed=[k for k in killed if k["pid"] != runner.pid], left_alive=left,
