@@ -21,11 +21,13 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .platforms import script
 from .curriculum import grader_files, names as exercises
-from .release import IGNORED
+from .platforms import script
 from .reporters.classroom import runner_id
 from .settings import KIT_ROOT
+
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
+"""What never goes into a release or a bundle."""
 
 WORKFLOW_PYTHON = "3.14"
 """The Python the student workflow sets up: the newest the kit supports, as on Classroom 50."""

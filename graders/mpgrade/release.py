@@ -14,10 +14,8 @@ import shutil
 from pathlib import Path
 
 from .curriculum import is_hidden, names as exercises
+from .exports import IGNORED, workflow
 from .settings import KIT_ROOT
-
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
-
 
 STUDENT_README = """# Multiprocessing exercises
 
@@ -50,8 +48,6 @@ instructor may run more checks than these.
 
 def release(out: Path, kit: Path = KIT_ROOT, names: list[str] | None = None) -> list[Path]:
     """Write the student repository to ``out`` (all exercises, or ``names``); return the files written."""
-    from .exports import workflow
-
     names = exercises(kit) if names is None else names
     out = Path(out)
     if out.exists() and any(out.iterdir()):
