@@ -1,14 +1,15 @@
 """Grader for exercise 1: Process, start/join, exit codes, and a Process subclass.
 
 Inputs are random per run (seeded, the seed is in the report), so a
-hard-coded answer fails. The evidence comes from grader tasks that record
-which process ran them and when.
+hard-coded answer fails. The evidence comes from grader tasks whose runs the
+supervisor witnesses: which process ran them, under which parent, and when
+(``task_records``; records forged from inside fail the check as tampering).
 """
 from __future__ import annotations
 
 import pytest
 
-from mpgrade import Exercise, check, fail, short, task, worker_error
+from mpgrade import Exercise, check, fail, require_untampered, short, task, task_records, worker_error
 
 EXERCISE = Exercise(
     title="Process, start/join, exit codes, and a Process subclass",
@@ -27,7 +28,8 @@ def test_exit_codes_in_order(student, rng):
     """run_in_processes returns every process's exit code, in order"""
     codes = [rng.randrange(0, 10) for _ in range(rng.randrange(3, 6))]
     args_list = [(code,) for code in codes]
-    got = student.call("run_in_processes", task("exit_after"), args_list).value
+    result = student.call("run_in_processes", task("exit_after"), args_list)
+    got = result.value
     check(isinstance(got, list),
           f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}, which is not a list. "
           "Return a list with one exit code per process.")
@@ -35,6 +37,11 @@ def test_exit_codes_in_order(student, rng):
           f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}; the processes "
           f"exited with codes {codes}. Return [p.exitcode for p in processes] after joining them, "
           "in the same order as args_list.")
+    ran = sorted(r["args"][0] for r in task_records(result, "exit_after"))
+    check(ran == sorted(codes),
+          f"run_in_processes(exit_after, {short(args_list)}) returned the right codes, but the kit saw "
+          f"exit_after run for {short(ran)}. The codes must come from processes that ran func: start one "
+          "Process(target=func, args=args) per tuple, join it, and return its exitcode.")
 
 
 @pytest.mark.points(2)
@@ -42,7 +49,7 @@ def test_each_call_in_its_own_process(student, rng):
     """each call runs in a child process of its own, and none is left running"""
     n = rng.randrange(3, 6)
     result = student.call("run_in_processes", task("exit_after"), [(0,)] * n)
-    records = result.evidence
+    records = task_records(result)
     pids = {r["pid"] for r in records}
     check(len(records) == n,
           f"The function given to run_in_processes ran {len(records)} times for {n} argument tuples. "
@@ -52,6 +59,7 @@ def test_each_call_in_its_own_process(student, rng):
           "Create a multiprocessing.Process(target=func, args=args) and call start() on it.")
     check(len(pids) == n,
           f"{n} calls ran in only {len(pids)} distinct processes. Each tuple needs a process of its own.")
+    require_untampered(result, "processes")
     check(not result.live_children,
           f"{len(result.live_children)} process(es) were still running when run_in_processes returned. "
           "join() every process before returning.")
@@ -62,7 +70,7 @@ def test_processes_run_at_the_same_time(student):
     """all processes are started before any is joined, so they run at the same time"""
     n = 3
     result = student.call("run_in_processes", task("exit_after"), [(0, SLEEP_S)] * n, timeout=30)
-    records = sorted(result.evidence, key=lambda r: r["start"])
+    records = sorted(task_records(result), key=lambda r: r["start"])
     if len(records) != n:
         fail(f"Expected {n} processes to run, saw {len(records)}. Start one process per tuple in args_list.")
     serial = [later["start"] >= earlier["end"] for earlier, later in zip(records, records[1:])]

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from mpgrade import Exercise, calls, check, fail, require_clean_exit, short, task, worker_pids
+from mpgrade import Exercise, calls, check, fail, require_clean_exit, short, task, task_records, worker_pids
 
 EXERCISE = Exercise(
     title="producer, consumers, sentinels, draining before join",
@@ -42,7 +42,7 @@ def test_one_producer_and_the_consumers_do_the_work(student, rng):
           f"process_all started {started} process(es); with n_consumers={n_consumers} it should start "
           f"{n_consumers + 1}: one producer and {n_consumers} consumers.")
     pids = worker_pids(result)
-    check(result.runner_pid not in {r["pid"] for r in result.evidence} and len(pids) >= 2,
+    check(result.runner_pid not in {r["pid"] for r in task_records(result)} and len(pids) >= 2,
           f"12 tasks of 0.1 s each were done by {len(pids)} process(es). The consumers should take "
           "items from the task queue until they read the sentinel, so the work spreads over them.")
     require_clean_exit(result, "process_all")

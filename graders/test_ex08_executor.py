@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import Exercise, RemoteException, calls, check, fail, require_clean_exit, short, task
+from mpgrade import Exercise, RemoteException, calls, check, fail, require_clean_exit, short, task, task_records
 
 EXERCISE = Exercise(
     title="ProcessPoolExecutor, as_completed, exceptions as values",
@@ -21,7 +21,7 @@ def test_pairs_come_in_completion_order(student, rng):
         rng.shuffle(delays)
     result = student.call("completed_order", task("echo_after"), delays, len(delays), timeout=30)
     got = result.value
-    finished = [r["args"][0] for r in sorted(result.evidence, key=lambda r: r["end"])]
+    finished = [r["args"][0] for r in sorted(task_records(result), key=lambda r: r["end"])]
     check(isinstance(got, list) and all(isinstance(p, tuple) and len(p) == 2 for p in got),
           f"completed_order returned {short(got)}; return a list of (item, result) tuples.")
     check(sorted(got) == sorted((d, d) for d in delays),

@@ -13,7 +13,7 @@ from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 from .answers import count_primes_below
 from .curriculum import Exercise
-from .evidence import calls, require_clean_exit, require_work_in_children, worker_pids
+from .evidence import calls, require_clean_exit, require_untampered, require_work_in_children, task_records, worker_pids
 from .feedback import short, worker_error
 from .guard import check_dynamic, check_guard, check_static
 from .machine import usable_cpus
@@ -29,6 +29,7 @@ __all__ = [
     "CallRequest", "CallResult", "CheckFailed", "Exercise", "GradingError", "GradingSettings", "Opaque", "RaceRun",
     "RemoteException", "Student", "calls", "check", "check_dynamic", "check_guard", "check_speedup",
     "check_static", "count_primes_below", "fail", "find_races", "first_unlocked_place", "judge_races",
-    "partial", "require_clean_exit", "require_work_in_children", "run_call", "short", "task", "usable_cpus",
+    "partial", "require_clean_exit", "require_untampered", "require_work_in_children", "run_call", "short", "task",
+    "task_records", "usable_cpus",
     "worker_error", "worker_pids",
 ]

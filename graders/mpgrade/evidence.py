@@ -2,7 +2,10 @@
 
 Graders share these checks so the same fact always gets the same words:
 where the work ran (worker PIDs, child CPU time), which APIs the student
-called, and whether the call cleaned up after itself.
+called, and whether the call cleaned up after itself. Every helper first
+asks whether that kind of evidence disagreed with what the supervisor
+witnessed (``sandbox/witnessed.py``); if it did, the check fails as
+tampering, with words that say so, and never as an ordinary mistake.
 """
 from __future__ import annotations
 
@@ -10,21 +13,47 @@ from .outcomes import CheckFailed
 from .sandbox.call import CallResult
 
 
+TAMPERED = ("The evidence of how this call ran did not match what the kit observed from outside the "
+            "student's processes ({detail}). The kit records itself which processes ran, when, and with how much "
+            "CPU; a submission must not write, change or fake that evidence (the evidence folder, the kit's "
+            "counters, its clocks).")
+
+
+def require_untampered(result: CallResult, *kinds: str) -> None:
+    """Fail as tampering if the evidence of any of ``kinds`` ("tasks", "cpu", "api_calls", "processes") was forged."""
+    __tracebackhide__ = True
+    for kind in kinds:
+        detail = result.evidence_problems.get(kind)
+        if detail:
+            raise CheckFailed(TAMPERED.format(detail=detail))
+
+
+def task_records(result: CallResult, task: str | None = None) -> list[dict]:
+    """The grader tasks that ran during the call (task, args, pid, ppid, start, end, cpu_s), as witnessed."""
+    __tracebackhide__ = True
+    require_untampered(result, "tasks")
+    return [dict(r) for r in result.evidence if task is None or r.get("task") == task]
+
+
 def calls(result: CallResult, api: str, from_student: bool = True) -> int:
     """How often ``api`` (e.g. "Pool.apply_async") was called during the call."""
+    __tracebackhide__ = True
+    require_untampered(result, "api_calls")
     entry = result.api_calls.get(api) or {}
     return int(entry.get("from_student" if from_student else "calls", 0))
 
 
 def worker_pids(result: CallResult, task: str | None = None) -> set[int]:
     """PIDs of the processes (other than the caller) that ran grader tasks."""
-    return {r["pid"] for r in result.evidence
+    __tracebackhide__ = True
+    return {r["pid"] for r in task_records(result)
             if r.get("pid") != result.runner_pid and (task is None or r.get("task") == task)}
 
 
 def require_clean_exit(result: CallResult, what: str) -> None:
     """Fail unless the call left no process running and no shared memory behind."""
     __tracebackhide__ = True
+    require_untampered(result, "processes")
     if result.live_children:
         count = len(result.live_children)
         raise CheckFailed(

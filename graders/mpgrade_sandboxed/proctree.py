@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from mpgrade_sandboxed.cgroups import call_cgroups, cgroup_members, remove_cgroups
 
@@ -69,6 +69,42 @@ def descendants(root: int | None = None, zombies: bool = False) -> list[int]:
         found.append(pid)
         queue.extend(children.get(pid, ()))
     return [pid for pid in found if zombies or table[pid][1] != "Z"]
+
+
+class ProcStat(NamedTuple):
+    """One process's kernel facts, as the witness records them (``proc_stat``)."""
+
+    ppid: int
+    state: str
+    cpu_ticks: int
+    """utime + stime, in clock ticks (all threads)."""
+    children_ticks: int
+    """cutime + cstime: CPU of the children this process has reaped."""
+    start_ticks: int
+    """Start time after boot, in clock ticks: with the PID, names one process even after PID reuse."""
+
+
+def proc_stat(pid: int) -> ProcStat | None:
+    """``pid``'s ``/proc/PID/stat`` facts (psutil off Linux, in hundredths of a second); None if it is gone."""
+    if not ON_LINUX:
+        try:
+            import psutil
+
+            proc = psutil.Process(pid)
+            times = proc.cpu_times()
+            return ProcStat(proc.ppid(), "R", round(100 * (times.user + times.system)),
+                            round(100 * (times.children_user + times.children_system)),
+                            round(100 * proc.create_time()))
+        except Exception:
+            return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+        fields = data[data.rindex(b")") + 2:].split()
+        return ProcStat(int(fields[1]), fields[0].decode("ascii", "replace"), int(fields[11]) + int(fields[12]),
+                        int(fields[13]) + int(fields[14]), int(fields[19]))
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def cmdline(pid: int) -> str:

@@ -141,6 +141,8 @@ class SupervisorConfig:
     """CPUs the call may use (empty: all)."""
     cgroups: bool = True
     """Put the call in a fresh cgroup where one is writable."""
+    witness_path: str = ""
+    """Where the supervisor listens as the call's witness (``witness.py``); empty: no witness."""
 
     def to_plain(self) -> dict[str, Any]:
         return _plain(self)
@@ -170,6 +172,8 @@ class RunRequest:
     evidence_dir: str = ""
     result_fd: int = -1
     """The result pipe's write end (inherited through the supervisor)."""
+    witness_path: str = ""
+    """The supervisor's witness socket (``MPGRADE_WITNESS`` in every process of the call); empty: none."""
 
     def to_plain(self) -> dict[str, Any]:
         return _plain(self)
@@ -345,6 +349,19 @@ class Verdict:
     """What the call left in /dev/shm and the supervisor removed."""
     supervisor_error: str | None = None
     """Set by the launcher when no verdict could be read: the end of the supervisor's stderr."""
+    runner_pid: int | None = None
+    """The runner's PID as the witness saw it (its hello, sent before student code is imported); None: no witness."""
+    witnessed_tasks: list = field(default_factory=list)
+    """Grader tasks the witness saw run: task, args, pid, ppid, start, end (supervisor's clock), cpu_s (kernel)."""
+    witnessed_call: dict | None = None
+    """The student function's span seen from outside: begin, end, self_cpu_s and children_cpu_s of the
+    runner (kernel), processes_started (new processes seen), live (the runner's descendants at the end)."""
+    witnessed_processes: list = field(default_factory=list)
+    """Every process of the call the witness saw: pid, ppid, start_ticks, first, last, cpu_s, announced."""
+    witness_problems: list = field(default_factory=list)
+    """Marks the witness refused (sent twice, by the wrong process, unreadable)."""
+    tree_cpu_s: float | None = None
+    """CPU of every process of the call that was reaped (the supervisor's RUSAGE_CHILDREN at the end)."""
 
     SUPERVISION = ("cgroup", "peak_processes", "peak_memory_mb", "limits", "shm_swept")
 

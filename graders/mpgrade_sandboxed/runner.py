@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, proctree, tasks
+from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, proctree, tasks, witness
 from mpgrade_sandboxed.locate import describe, module_level_frame
 from mpgrade_sandboxed.protocol import Imported, Message, Result, RunRequest, Started, Status, write_frame
 from mpgrade_sandboxed.spies import Spies
@@ -171,6 +171,11 @@ def run(request: RunRequest, channel: Channel) -> Result:
     sys.path.append(submission)
     os.environ[tasks.EVIDENCE_ENV] = request.evidence_dir
     os.environ[locate.SUBMISSION_ENV] = submission
+    if request.witness_path:
+        # Before any student code: the witness learns the runner's PID (in its own PID namespace) from the kernel.
+        os.environ[witness.WITNESS_ENV] = request.witness_path
+        if witness.hello():
+            witness.install_child_hooks()
     multiprocessing.set_start_method(request.start_method, force=True)
     spies = Spies(submission)
     spies.install()
@@ -210,6 +215,7 @@ def run(request: RunRequest, channel: Channel) -> Result:
     except drivers.MissingName as missing:
         return _missing(missing)
 
+    witness.call_mark("begin")
     began = time.perf_counter()
     cpu_began, children_began = time.process_time(), _children_cpu()
     spies.active = True
@@ -231,12 +237,14 @@ def run(request: RunRequest, channel: Channel) -> Result:
     self_cpu_s = time.process_time() - cpu_began
     children_cpu_s = _children_cpu() - children_began
     api_calls = spies.snapshot()
+    live_children = _live_children()
+    witness.call_mark("end")  # after the figures above, so the witness's span holds the runner's
     lockwatch.flush()
     return dataclasses.replace(
         outcome, seconds=seconds, self_cpu_s=self_cpu_s, children_cpu_s=children_cpu_s, api_calls=api_calls,
         child_failures=spies.child_failures, import_api_calls=import_calls,
         evidence=_evidence(request.evidence_dir), races=_evidence(request.evidence_dir, prefix="races-"),
-        live_children=_live_children(), shm_left=_blocks_left(spies.created_blocks))
+        live_children=live_children, shm_left=_blocks_left(spies.created_blocks))
 
 
 def main(request_path: str) -> None:

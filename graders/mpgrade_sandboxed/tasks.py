@@ -2,10 +2,14 @@
 
 They run inside the student's worker processes, so they live in an
 importable module (they must pickle under spawn and forkserver) and depend on
-nothing but the standard library. Each one leaves a small evidence record in
-the call's evidence directory (``MPGRADE_EVIDENCE_DIR``): which process ran it,
-under which parent, from when to when, with how much CPU. The trusted side
-reads these records to judge where and when the work really ran; expected
+nothing but the standard library. Each one tells the supervisor's witness
+(``witness.py``) when it starts and when it ends, waiting for its ack: the
+witness takes the process, its parent, the times and the CPU from the
+kernel and its own clock, and those witnessed records are what the trusted
+side judges. Each also leaves the same facts as seen from inside in the
+call's evidence directory (``MPGRADE_EVIDENCE_DIR``), only once the witness
+has acknowledged the end (so an honest file always has a witnessed twin):
+a file the witness cannot match was written by someone else. Expected
 answers never come here.
 
 Graders name them with ``mpgrade.task("name")``; only names in ``__all__``
@@ -18,6 +22,8 @@ import os
 import sys
 import time
 
+from mpgrade_sandboxed import witness
+
 __all__ = ["exit_after", "square", "pause_square", "big_result", "echo_after", "double_or_fail",
            "record_pid", "burn_cpu"]
 
@@ -28,9 +34,17 @@ EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
 """Names the call's evidence folder (set by the runner; read here and by ``races`` in every student process)."""
 
 
+def _begin(task: str, args: list) -> tuple[float, float]:
+    """Start a task's record: the clocks as seen from inside, after the witness has seen it start."""
+    started, cpu = time.time(), time.process_time()
+    witness.task_mark("start", task, args)
+    return started, cpu
+
+
 def _record(task: str, args: list, started: float, cpu_started: float) -> None:
+    witnessed = witness.task_mark("end", task, args)
     folder = os.environ.get(EVIDENCE_ENV)
-    if not folder:
+    if not folder or (os.environ.get(witness.WITNESS_ENV) and not witnessed):
         return
     record = {
         "task": task,
@@ -53,7 +67,7 @@ def _record(task: str, args: list, started: float, cpu_started: float) -> None:
 
 def exit_after(code: int, seconds: float = 0.0) -> None:
     """Sleep ``seconds`` then end this process with exit code ``code``."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("exit_after", [code, seconds])
     time.sleep(seconds)
     _record("exit_after", [code, seconds], started, cpu)
     sys.stdout.flush()
@@ -62,21 +76,21 @@ def exit_after(code: int, seconds: float = 0.0) -> None:
 
 def square(n: int) -> int:
     """Return ``n * n``."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("square", [n])
     _record("square", [n], started, cpu)
     return n * n
 
 
 def record_pid(tag: object = None) -> int:
     """Return the PID of the process that runs this."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("record_pid", [repr(tag)])
     _record("record_pid", [repr(tag)], started, cpu)
     return os.getpid()
 
 
 def burn_cpu(seconds: float) -> int:
     """Spin on the CPU for about ``seconds`` and return the loop count."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("burn_cpu", [seconds])
     count = 0
     while time.process_time() - cpu < seconds:
         count += 1
@@ -86,7 +100,7 @@ def burn_cpu(seconds: float) -> int:
 
 def pause_square(n: int) -> int:
     """Return ``n * n`` after a short pause, so that work spreads over several workers."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("pause_square", [n])
     time.sleep(PAUSE_S)
     _record("pause_square", [n], started, cpu)
     return n * n
@@ -94,14 +108,14 @@ def pause_square(n: int) -> int:
 
 def big_result(n: int) -> str:
     """Return a 100 KB string that starts with ``n`` (fills a queue's pipe buffer)."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("big_result", [n])
     _record("big_result", [n], started, cpu)
     return f"{n}:" + "x" * BIG_RESULT_BYTES
 
 
 def echo_after(seconds: float) -> float:
     """Return ``seconds`` after sleeping that long (finishing order follows the argument)."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("echo_after", [seconds])
     time.sleep(seconds)
     _record("echo_after", [seconds], started, cpu)
     return seconds
@@ -109,7 +123,7 @@ def echo_after(seconds: float) -> float:
 
 def double_or_fail(x: int) -> int:
     """Return ``2 * x``; raise ValueError for a negative ``x``."""
-    started, cpu = time.time(), time.process_time()
+    started, cpu = _begin("double_or_fail", [x])
     _record("double_or_fail", [x], started, cpu)
     if x < 0:
         raise ValueError(f"negative input {x}")

@@ -74,7 +74,15 @@ class CallResult:
     shm_left: list = field(default_factory=list)
     """SharedMemory blocks the caller created and had not unlinked when it returned."""
     evidence: list = field(default_factory=list)
-    """Records left by grader tasks (pid, ppid, start, end, cpu_s)."""
+    """Grader tasks that ran (task, args, pid, ppid, start, end, cpu_s): as the supervisor's witness saw them
+    when ``witnessed``, else as reported from inside. Graders read them through ``mpgrade.task_records``."""
+    reported_evidence: list = field(default_factory=list)
+    """The task records the call's processes wrote themselves (checked against the witness, never judged)."""
+    witnessed: bool = False
+    """The supervisor witnessed the call (``mpgrade_sandboxed/witness.py``): evidence and PIDs are its own."""
+    evidence_problems: dict = field(default_factory=dict)
+    """Kind of evidence ("tasks", "cpu", "api_calls", "processes") -> how the reported evidence disagreed with
+    the witness. Checks resting on that kind fail as tampering (``mpgrade/evidence.py``)."""
     live_children: list = field(default_factory=list)
     """Processes still running when the student function returned."""
     killed: list = field(default_factory=list)
@@ -91,4 +99,5 @@ class CallResult:
     stdout: CapturedOutput = CapturedOutput("", 0, False)
     stderr: CapturedOutput = CapturedOutput("", 0, False)
     runner_pid: int | None = None
+    """The runner's PID: the witness's (supervisor's PID namespace) when ``witnessed``, else its own report."""
 

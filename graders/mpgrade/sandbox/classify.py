@@ -20,6 +20,7 @@ from mpgrade_sandboxed.protocol import Imported, Phase, Result, Started, Status,
 from .call import CallResult
 from .capture import read_capped
 from .eventloop import Received
+from .witnessed import reconcile
 
 
 def classify(workdir: Path, received: Received, supervisor_returncode: int | None) -> CallResult:
@@ -107,4 +108,8 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         result.status, result.detail = Status.SANDBOX_ERROR, {"reason": verdict.supervisor_error}
     else:
         result.status = Status.CRASHED
+    if final is not None and result.status not in (Status.LIMIT, Status.TAMPERED):
+        reconcile(result, verdict, final, started.pid if started else None)
+    elif verdict.runner_pid is not None:  # every PID a grader compares is the witness's
+        result.runner_pid, result.witnessed = verdict.runner_pid, True
     return result

@@ -74,7 +74,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         submission=str(Path(request.submission).resolve()), module=request.module, kind=request.kind,
         target=request.target, args=plaindata.to_plain(list(request.args)),
         kwargs=plaindata.to_plain(dict(request.kwargs)), start_method=request.start_method, races=request.races,
-        evidence_dir=str(evidence), result_fd=write_fd,
+        evidence_dir=str(evidence), result_fd=write_fd, witness_path=str(workdir / "witness.sock"),
     )
     (workdir / "request.json").write_text(json.dumps(runner_request.to_plain()), encoding="utf-8")
     mark = uuid.uuid4().hex
@@ -86,7 +86,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         stderr=str(workdir / "stderr.txt"), timeout_s=request.timeout_s, grace_s=GRACE_S, result_fd=write_fd,
         runtime_parent=str(runtime_parent()), rlimits=request.limits.rlimits(request.timeout_s),
         max_processes=request.limits.max_processes, max_memory_mb=request.limits.max_memory_mb,
-        cpus=list(cpus or ()),
+        cpus=list(cpus or ()), witness_path=runner_request.witness_path,
     )
     (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
     with open(workdir / "supervisor.err", "wb") as supervisor_err:

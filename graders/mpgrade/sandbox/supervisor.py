@@ -24,6 +24,15 @@ as root in a container) the runner starts inside a fresh one with
 ``pids.max`` and a memory cap, so the kernel refuses the fork or the page
 before the watchdog even looks.
 
+The supervisor is also the call's witness (``mpgrade_sandboxed/witness.py``):
+it listens on an AF_UNIX socket, and between watchdog rounds it waits on
+that socket (select, 10 ms at most) instead of sleeping, answering each
+mark the runner and the grader tasks send with the sender's PID (from the
+kernel), its own clock and the sender's /proc facts. What it saw comes home
+in the Verdict, with the CPU of every reaped process of the call
+(RUSAGE_CHILDREN); the trusted side believes evidence from inside only where
+it agrees (``mpgrade/sandbox/witnessed.py``).
+
 When the runner exits or a limit is hit, the supervisor gives the call's
 processes a moment to finish on their own, then SIGTERM, a short grace
 period (so multiprocessing's resource tracker can unlink what it tracks),
@@ -38,6 +47,7 @@ import ctypes
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,14 +66,37 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-proctree = protocol = cgroups_ = None  # the runtime copy's modules, imported in main()
+proctree = protocol = cgroups_ = witness_ = None  # the runtime copy's modules, imported in main()
+WATCH_S = 0.05
+"""The watchdog's period: how often the call's processes are counted (and the witness sees them)."""
 
 
 def _import_runtime(runtime_parent: str) -> None:
-    """``proctree``, ``cgroups`` and ``protocol`` from the private runtime copy: nothing else of the engine is imported here."""
-    global proctree, protocol, cgroups_
+    """``proctree``, ``cgroups``, ``protocol`` and ``witness`` from the private runtime copy: nothing else of the
+    engine is imported here."""
+    global proctree, protocol, cgroups_, witness_
     sys.path.insert(0, runtime_parent)
-    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol
+    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, witness as witness_
+
+
+def _witness(path: str, max_processes: int):
+    """The call's witness, listening at ``path``; None where it cannot (no AF_UNIX, a path too long)."""
+    if not path or not hasattr(socket, "AF_UNIX"):
+        return None
+    try:
+        return witness_.Witness(path, proctree, max_connections=4 * max_processes + 16)
+    except OSError:
+        return None
+
+
+def _tree_cpu() -> float | None:
+    try:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return round(usage.ru_utime + usage.ru_stime, 3)
+    except (ImportError, OSError):
+        return None
 
 
 def _limits(limits: dict[str, int], cgroups: list[str]):
@@ -143,6 +176,7 @@ def main(runtime_parent: str, config_path: str) -> int:
         # process it starts inherit them.
         os.sched_setaffinity(0, config.cpus)
     shm_before = shm_entries()
+    witness = _witness(config.witness_path, max_processes)
     started = time.monotonic()
     with open(config.stdout, "wb") as out, open(config.stderr, "wb") as err:
         runner = subprocess.Popen(
@@ -154,16 +188,20 @@ def main(runtime_parent: str, config_path: str) -> int:
     os.close(config.result_fd)
     deadline = started + config.timeout_s
     timed_out, limit, exitcode = False, None, None
-    peak_processes, peak_memory, tick = 0, 0, 0
+    peak_processes, peak_memory, next_watch = 0, 0, 0.0
     while True:
         exitcode = runner.poll()
         if exitcode is not None:
             break
-        if stopping["now"] or time.monotonic() >= deadline:
+        now = time.monotonic()
+        if stopping["now"] or now >= deadline:
             timed_out = not stopping["now"]
             break
-        if tick % 5 == 0:  # the watchdog: every 50 ms
+        if now >= next_watch:  # the watchdog
+            next_watch = now + WATCH_S
             pids = proctree.descendants()
+            if witness is not None:
+                witness.see(pids)
             memory = proctree.resident_bytes(pids)
             peak_processes, peak_memory = max(peak_processes, len(pids)), max(peak_memory, memory)
             if len(pids) > max_processes:
@@ -174,13 +212,21 @@ def main(runtime_parent: str, config_path: str) -> int:
                 limit = cgroups_.cgroup_limit_hit(cgroups)
             if limit:
                 break
-        tick += 1
-        time.sleep(0.01)
+        if witness is not None:  # answers marks at once; wakes at least every 10 ms to poll the runner
+            witness.serve(0.01)
+        else:
+            time.sleep(0.01)
     elapsed = time.monotonic() - started
+    if witness is not None:
+        # The runner's orphans still alive count as the call's; then marks stop being answered, so
+        # nothing left blocks on the witness while it is given time to end.
+        witness.see(proctree.descendants(zombies=True))
+        witness.close()
     killed = proctree.kill_descendants(settle_s=0.0 if (timed_out or limit) else config.settle_s,
                                        grace_s=config.grace_s)
     if exitcode is None:
         exitcode = runner.poll()
+    proctree.reap_children()
     left = proctree.descendants()
     limit = limit or cgroups_.cgroup_limit_hit(cgroups)
     cgroups_.remove_cgroups(cgroups)
@@ -191,6 +237,7 @@ def main(runtime_parent: str, config_path: str) -> int:
         peak_memory_mb=round(peak_memory / 2**20),
         limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
         shm_swept=sweep_shm(shm_before) if not left else [],
+        tree_cpu_s=_tree_cpu(), **(witness.report() if witness is not None else {}),
     )
     sys.stdout.write(verdict.to_line())
     sys.stdout.flush()

@@ -1,0 +1,144 @@
+"""Evidence from inside counts only where the witness agrees (grading process).
+
+Runs in the grading process, in ``classify`` after the supervisor has exited.
+The runner and the grader tasks report evidence from inside the student's
+processes (task records as files, CPU figures, API-call counts, processes
+left running); student code runs in those processes and can write any of
+it. The supervisor's witness (``mpgrade_sandboxed/witness.py``) saw the
+call's processes from outside. Here:
+
+- the witnessed task records replace the reported ones as ``CallResult.evidence``
+  (and the witness's runner PID replaces the runner's own: with bubblewrap
+  the two live in different PID namespaces, and every comparison uses the witness's);
+- every reported claim is compared with the witness; a disagreement is
+  recorded in ``CallResult.evidence_problems`` under the kind of evidence it
+  concerns ("tasks", "cpu", "api_calls", "processes"), and the evidence
+  helpers (``mpgrade/evidence.py``) then fail any check resting on that
+  kind as tampering, never as an ordinary mistake.
+
+Every comparison leans towards the student: a claim is refused only when the
+kernel's facts cannot be reconciled with it (a margin covers clock ticks and
+the runner's own bookkeeping between its measurement and the witness's).
+Without a witness (no hello from the runner: no AF_UNIX socket) the
+reported evidence is used as before and ``CallResult.witnessed`` is False.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from mpgrade_sandboxed.protocol import Result, Status, Verdict
+from mpgrade_sandboxed.runner import INFRASTRUCTURE
+
+from .call import CallResult
+
+EARLY_S = 0.01
+"""A reported task start may precede the witnessed one (taken just before the mark) by this much at most...
+(and a reported end follow the witnessed one), but not the other way round beyond this."""
+LATE_S = 1.0
+"""...and differ from the witnessed time by at most this (the supervisor answers within milliseconds)."""
+CALLED = (Status.RETURNED, Status.RAISED, Status.UNENCODABLE)
+"""Results the runner sends after the student function ran (and the witness saw it begin and end)."""
+
+
+def _margin(seconds: float, base: float = 0.05) -> float:
+    """How far a CPU figure from inside may stray from the kernel's: clock ticks, the runner's own bookkeeping."""
+    return base + 0.1 * max(seconds, 0.0)
+
+
+def reconcile(result: CallResult, verdict: Verdict, final: Result | None, reported_pid: int | None) -> None:
+    """Judge ``final``'s evidence against ``verdict``'s witness; set ``result``'s evidence and problems."""
+    result.reported_evidence = list(final.evidence) if final is not None else []
+    if verdict.runner_pid is None:
+        return
+    result.witnessed = True
+    result.runner_pid = verdict.runner_pid
+    result.evidence = [dict(record) for record in verdict.witnessed_tasks]
+    if final is None:
+        return
+    problems: dict[str, str] = {}
+    refused = list(verdict.witness_problems or [])
+    if any("task" in text for text in refused):
+        problems["tasks"] = refused[0]
+    if any("call mark" in text or "runner" in text for text in refused):
+        problems["cpu"] = problems["api_calls"] = problems["processes"] = refused[0]
+    tasks = _unmatched_task(final.evidence, verdict.witnessed_tasks, reported_pid == verdict.runner_pid)
+    if tasks:
+        problems.setdefault("tasks", tasks)
+    if final.status in CALLED and final.children_cpu_s is not None:
+        call = verdict.witnessed_call
+        if call is None:
+            for kind in ("cpu", "api_calls", "processes"):
+                problems.setdefault(kind, "the kit did not see the function begin and end")
+        else:
+            for kind, text in (("cpu", _cpu(final, call, verdict.tree_cpu_s)), ("api_calls", _api(final, call)),
+                               ("processes", _live(final, call))):
+                if text:
+                    problems.setdefault(kind, text)
+    result.evidence_problems = problems
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _agrees(record: dict, seen: dict, same_view: bool) -> bool:
+    """Whether a reported task record could be the witnessed run ``seen`` (in the same PID view or not)."""
+    if record.get("task") != seen["task"] or record.get("args") != seen["args"]:
+        return False
+    if same_view and (record.get("pid") != seen["pid"] or record.get("ppid") != seen["ppid"]):
+        return False
+    start, end, cpu = _number(record.get("start")), _number(record.get("end")), _number(record.get("cpu_s"))
+    if start is None or end is None or cpu is None:
+        return False
+    return (seen["start"] - LATE_S <= start <= seen["start"] + EARLY_S
+            and seen["end"] - EARLY_S <= end <= seen["end"] + LATE_S
+            and cpu <= seen["cpu_s"] + _margin(seen["cpu_s"]))
+
+
+def _unmatched_task(reported: list, witnessed: list, same_view: bool) -> str | None:
+    """What is wrong with the first reported task record that no witnessed run accounts for, if any."""
+    unused = list(witnessed)
+    for record in reported:
+        match = next((seen for seen in unused if _agrees(record, seen, same_view)), None)
+        if match is None:
+            runs = sum(1 for seen in witnessed if seen["task"] == record.get("task"))
+            return (f"a record says {str(record.get('task'))[:40]} ran in process {str(record.get('pid'))[:20]}; "
+                    f"the kit saw {runs} run(s) of it, none in that process over that time with that CPU")
+        unused.remove(match)
+    return None
+
+
+def _cpu(final: Result, call: dict, tree_cpu_s: float | None) -> str | None:
+    children, own = float(final.children_cpu_s or 0.0), _number(final.self_cpu_s)
+    seen_children, seen_own = float(call["children_cpu_s"]), float(call["self_cpu_s"])
+    if children > seen_children + _margin(seen_children):
+        return (f"{children:.2f} s of CPU reported in child processes, the kernel counted "
+                f"{seen_children:.2f} s in the processes the caller reaped")
+    if tree_cpu_s is not None and children > tree_cpu_s - seen_own + _margin(tree_cpu_s):
+        return f"{children:.2f} s of CPU reported in child processes, all of the call's processes used {tree_cpu_s:.2f} s"
+    if own is not None and own < seen_own - _margin(seen_own, base=0.1):
+        return f"{own:.2f} s of CPU reported in the calling process, the kernel counted {seen_own:.2f} s"
+    return None
+
+
+def _api(final: Result, call: dict) -> str | None:
+    def student(api: str) -> int:
+        entry = final.api_calls.get(api)
+        value = entry.get("from_student", 0) if isinstance(entry, dict) else 0
+        return value if isinstance(value, int) else 0
+
+    claimed = student("Process.start")
+    # A pool, an executor with work or a manager starts at least one process.
+    claimed += sum(1 for api in ("Pool.__init__", "ProcessPoolExecutor.submit") if student(api) >= 1)
+    seen = int(call.get("processes_started", 0))
+    if claimed > seen:
+        return f"the call reported starting at least {claimed} process(es), the kit saw {seen} new process(es)"
+    return None
+
+
+def _live(final: Result, call: dict) -> str | None:
+    seen = [p for p in call.get("live") or []
+            if not any(word in str(p.get("cmdline", "")) for word in INFRASTRUCTURE)]
+    if seen and not final.live_children:
+        return f"no process was reported running when the function returned, the kit saw {len(seen)}"
+    return None

@@ -1,0 +1,329 @@
+"""The witness: facts about a call's processes that student code cannot write (both halves of its channel).
+
+Evidence recorded inside the student's processes (files, counters, clocks)
+can be written by the student, so the supervisor, which runs no student
+code, keeps its own account of what happened, and the trusted side believes
+a claim from inside only where the two agree (``mpgrade/sandbox/witnessed.py``).
+Both halves of the channel live here, as ``multiprocessing/forkserver.py``
+keeps both halves of its wire format in one module:
+
+    runner / worker processes (student code next to them)        supervisor (trusted, no student code)
+    ---------------------------------------------------          ------------------------------------
+    client: ``hello``, ``call_mark``, ``task_mark``,    -- AF_UNIX stream socket -->  ``Witness.serve``: for each
+    ``announce_child`` (one JSON line, then WAIT for       (path in MPGRADE_WITNESS)   line the kernel says who sent
+    the one-byte ack)                                   <-- ack --                     it (SCM_CREDENTIALS), the
+                                                                                      supervisor's clock says when,
+                                                                                      /proc says parent, start time
+                                                                                      and CPU, while the sender waits
+
+The sender is blocked until the ack, so it is certainly alive while its
+/proc entry is read: a process that lives a millisecond is still witnessed
+(polling alone would miss it). The supervisor also feeds in every process its
+watchdog sees (``Witness.see``), so processes that never speak are counted too.
+
+What the witness cannot tell: whether the code that sent a mark was the
+grader's task or student code imitating it from a real process. It vouches
+for processes, parents, times and CPU (kernel facts), never for the body of
+a function.
+
+Standard library only: the client half runs in the runner and every student
+process that runs a grader task; the server half in the supervisor.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+from typing import Any
+
+WITNESS_ENV = "MPGRADE_WITNESS"
+"""The witness socket's path (set by the runner; every process of the call inherits it)."""
+ACK = b"k"
+CLIENT_TIMEOUT_S = 10.0
+MAX_LINE = 4096
+MAX_PROCESSES = 2000
+MAX_TASKS = 10_000
+_CREDS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+# -- client half: runs in the runner and in the student's processes ----------------------------------
+
+_connection: socket.socket | None = None
+_owner = 0
+"""The PID that opened ``_connection``: a forked child must not speak on its parent's connection."""
+
+
+def send(message: dict[str, Any]) -> bool:
+    """Send ``message`` and wait for the witness's ack; False if there is no witness or it did not answer."""
+    global _connection, _owner
+    path = os.environ.get(WITNESS_ENV)
+    if not path:
+        return False
+    try:
+        if _connection is None or _owner != os.getpid():
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connection.settimeout(CLIENT_TIMEOUT_S)
+            connection.connect(path)
+            _connection, _owner = connection, os.getpid()
+        _connection.sendall(json.dumps(message, separators=(",", ":"))[:MAX_LINE - 1].encode() + b"\n")
+        if _connection.recv(1) == ACK:
+            return True
+    except (OSError, ValueError, TypeError):
+        pass
+    _connection = None
+    return False
+
+
+def hello() -> bool:
+    """The runner, before any student code is imported: tells the witness which process is the runner."""
+    return send({"m": "hello"})
+
+
+def call_mark(edge: str) -> bool:
+    """The runner, just before ("begin") and just after ("end") the student function runs."""
+    return send({"m": "call", "edge": edge})
+
+
+def task_mark(edge: str, task: str, args: list) -> bool:
+    """A grader task, when it starts ("start") and when it ends ("end")."""
+    return send({"m": "task", "edge": edge, "task": task, "args": args})
+
+
+def announce_child() -> None:
+    """A multiprocessing child, first thing: tells the witness it exists (the parent's start() counts it)."""
+    send({"m": "child"})
+
+
+class _Announce:
+    """Put on every Process object before start(): unpickling it in a spawn/forkserver child announces the child."""
+
+    def __reduce__(self):
+        return announce_child, ()
+
+
+def install_child_hooks() -> None:
+    """In the runner: every multiprocessing child it (or its descendants) starts announces itself.
+
+    Under fork the child runs the patched ``_bootstrap`` it inherited; under spawn
+    and forkserver it unpickles the Process object, and with it an ``_Announce``.
+    """
+    import multiprocessing.process as process
+
+    start, bootstrap = process.BaseProcess.start, process.BaseProcess._bootstrap
+
+    def witnessed_start(self, *args: Any, **kwargs: Any) -> Any:
+        self._mpgrade_witness = _Announce()
+        return start(self, *args, **kwargs)
+
+    def witnessed_bootstrap(self, *args: Any, **kwargs: Any) -> Any:
+        announce_child()
+        return bootstrap(self, *args, **kwargs)
+
+    process.BaseProcess.start = witnessed_start  # type: ignore[method-assign]
+    process.BaseProcess._bootstrap = witnessed_bootstrap  # type: ignore[method-assign]
+
+
+# -- server half: runs in the supervisor ----------------------------------------------------------
+
+
+def _peer_pid(connection: socket.socket) -> int | None:
+    """The PID that connected (Linux SO_PEERCRED; macOS LOCAL_PEERPID); None where neither works."""
+    try:
+        if hasattr(socket, "SO_PEERCRED"):
+            return _CREDS.unpack(connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDS.size))[0]
+        if sys.platform == "darwin":
+            return struct.unpack("i", connection.getsockopt(0, 2, 4))[0]  # SOL_LOCAL, LOCAL_PEERPID
+    except OSError:
+        pass
+    return None
+
+
+class _Peer:
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.buffer = b""
+
+
+class Witness:
+    """The supervisor's account of a call: every process it saw, every mark it was sent, and when."""
+
+    def __init__(self, path: str, proctree, max_connections: int = 400) -> None:
+        """``proctree``: the runtime copy's module (``proc_stat``, ``descendants``, ``cmdline``)."""
+        self.proctree = proctree
+        self.stat, self.descendants = proctree.proc_stat, proctree.descendants
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(128)
+        self.listener.setblocking(False)
+        self.peers: dict[socket.socket, _Peer] = {}
+        self.max_connections = max_connections
+        self.runner_pid: int | None = None
+        self.processes: dict[tuple[int, int], dict[str, Any]] = {}
+        self.open_tasks: dict[tuple[int, int], dict[str, Any]] = {}
+        self.tasks: list[dict[str, Any]] = []
+        self.call: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    # -- what the watchdog sees
+    def see(self, pids: list[int], now: float | None = None, announced: bool = False) -> None:
+        now = time.time() if now is None else now
+        for pid in pids:
+            self._saw(pid, self.stat(pid), now, announced)
+
+    def _saw(self, pid: int, stat, now: float, announced: bool = False) -> dict[str, Any] | None:
+        if stat is None:
+            return None
+        key = (pid, stat.start_ticks)
+        entry = self.processes.get(key)
+        if entry is None:
+            if len(self.processes) >= MAX_PROCESSES:
+                return None
+            entry = self.processes[key] = {"pid": pid, "ppid": stat.ppid, "start_ticks": stat.start_ticks,
+                                           "first": now, "last": now, "cpu_s": 0.0, "announced": False}
+        entry["last"] = now
+        entry["cpu_s"] = max(entry["cpu_s"], stat.cpu_ticks / self.ticks)
+        entry["announced"] = entry["announced"] or announced
+        return entry
+
+    # -- the channel
+    def serve(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for connections and marks; answer every complete mark."""
+        try:
+            ready, _, _ = select.select([self.listener, *self.peers], [], [], timeout)
+        except (OSError, ValueError):
+            time.sleep(timeout)
+            return
+        for sock in ready:
+            if sock is self.listener:
+                self._accept()
+            else:
+                self._read(sock)
+
+    def _accept(self) -> None:
+        for _ in range(64):
+            try:
+                connection, _ = self.listener.accept()
+            except (BlockingIOError, OSError):
+                return
+            if len(self.peers) >= self.max_connections:
+                connection.close()
+                self._problem("more connections to the witness than processes allowed")
+                continue
+            connection.setblocking(False)
+            if hasattr(socket, "SO_PASSCRED"):
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            self.peers[connection] = _Peer(_peer_pid(connection))
+
+    def _read(self, sock: socket.socket) -> None:
+        peer = self.peers[sock]
+        try:
+            data, ancillary, _, _ = sock.recvmsg(MAX_LINE, socket.CMSG_SPACE(_CREDS.size))
+        except BlockingIOError:
+            return
+        except OSError:
+            data, ancillary = b"", []
+        if not data:
+            self._drop(sock)
+            return
+        sender = peer.pid
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == getattr(socket, "SCM_CREDENTIALS", -1):
+                sender = _CREDS.unpack(value[:_CREDS.size])[0]  # who wrote these bytes, not who connected
+        if sender != peer.pid and peer.buffer:
+            peer.buffer = b""
+        peer.pid = sender
+        peer.buffer += data
+        while b"\n" in peer.buffer:
+            line, peer.buffer = peer.buffer.split(b"\n", 1)
+            self._mark(sock, sender, line)
+        if len(peer.buffer) > MAX_LINE:
+            self._problem("a witness mark was too long")
+            self._drop(sock)
+
+    def _drop(self, sock: socket.socket) -> None:
+        self.peers.pop(sock, None)
+        sock.close()
+
+    def _problem(self, text: str) -> None:
+        if len(self.problems) < 20 and text not in self.problems:
+            self.problems.append(text)
+
+    def _mark(self, sock: socket.socket, pid: int | None, line: bytes) -> None:
+        """Record one mark while its sender waits for the ack (so its /proc entry is certainly there)."""
+        now = time.time()
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        stat = self.stat(pid) if pid else None
+        if not isinstance(message, dict) or stat is None:
+            self._problem("a witness mark could not be read or came from an unknown process")
+        else:
+            entry = self._saw(pid, stat, now, announced=message.get("m") == "child")
+            getattr(self, "_on_" + str(message.get("m")), self._on_unknown)(pid, stat, now, message, entry)
+        try:
+            sock.send(ACK)
+        except OSError:
+            self._drop(sock)
+
+    def _on_unknown(self, pid, stat, now, message, entry) -> None:
+        self._problem(f"unknown witness mark {str(message.get('m'))[:40]!r}")
+
+    def _on_child(self, pid, stat, now, message, entry) -> None:
+        pass  # _saw has recorded it as announced
+
+    def _on_hello(self, pid, stat, now, message, entry) -> None:
+        if self.runner_pid is None:
+            self.runner_pid = pid
+        else:
+            self._problem("a second process said it was the runner")
+
+    def _on_call(self, pid, stat, now, message, entry) -> None:
+        edge = message.get("edge")
+        if pid != self.runner_pid or edge not in ("begin", "end") or edge in self.call or \
+                (edge == "end" and "begin" not in self.call):
+            self._problem("a call mark that the runner did not send")
+            return
+        children = [self.stat(child) for child in self.descendants(pid) if child != pid]
+        # The runner's reaped children, and those reaped by its own children (a forkserver reaps its workers).
+        reaped = stat.children_ticks + sum(c.children_ticks for c in children if c is not None and c.ppid == pid)
+        self.call[edge] = {"t": now, "self_ticks": stat.cpu_ticks, "reaped_ticks": reaped}
+        if edge == "end":
+            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]}
+                                 for child in self.descendants(pid) if child != pid]
+
+    def _on_task(self, pid, stat, now, message, entry) -> None:
+        key = (pid, stat.start_ticks)
+        task, args = message.get("task"), message.get("args")
+        if message.get("edge") == "start":
+            self.open_tasks[key] = {"task": task, "args": args, "start": now, "cpu_ticks": stat.cpu_ticks}
+            return
+        opened = self.open_tasks.pop(key, None)
+        if opened is None or opened["task"] != task or opened["args"] != args or len(self.tasks) >= MAX_TASKS:
+            self._problem("a task ended that the witness did not see start")
+            return
+        self.tasks.append({"task": task, "args": args, "pid": pid, "ppid": stat.ppid, "start": opened["start"],
+                           "end": now, "cpu_s": round((stat.cpu_ticks - opened["cpu_ticks"]) / self.ticks, 3)})
+
+    def close(self) -> None:
+        for sock in list(self.peers):
+            self._drop(sock)
+        self.listener.close()
+
+    def report(self) -> dict[str, Any]:
+        """What the supervisor's Verdict carries (see ``protocol.Verdict``)."""
+        call: dict[str, Any] | None = None
+        if "begin" in self.call and "end" in self.call:
+            begin, end = self.call["begin"], self.call["end"]
+            started = [p for p in self.processes.values()
+                       if p["first"] >= begin["t"] and p["pid"] != self.runner_pid]
+            call = {"begin": begin["t"], "end": end["t"],
+                    "self_cpu_s": (end["self_ticks"] - begin["self_ticks"]) / self.ticks,
+                    "children_cpu_s": (end["reaped_ticks"] - begin["reaped_ticks"]) / self.ticks,
+                    "processes_started": len(started), "live": self.call["live"]}
+        return {"runner_pid": self.runner_pid, "witnessed_tasks": self.tasks, "witnessed_call": call,
+                "witnessed_processes": list(self.processes.values()), "witness_problems": self.problems}
