@@ -77,6 +77,7 @@ def require_work_in_children(result: CallResult, what: str, min_share: float = 0
     the CPU time of the caller's reaped children.
     """
     __tracebackhide__ = True
+    require_untampered(result, "cpu")
     own = float(result.self_cpu_s or 0.0)
     children = float(result.children_cpu_s or 0.0)
     total = own + children

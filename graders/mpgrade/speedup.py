@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cpulock, machine
-from .evidence import calls
+from .evidence import calls, require_untampered
 from .outcomes import CheckFailed
 from .speedup_decision import PARALLEL, SERIAL, UNDECIDED, Decision, Pair, decide, needs_more
 
@@ -252,6 +252,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             if result.value != expected:
                 raise CheckFailed(f"{function} returned {str(result.value)[:120]}; expected {str(expected)[:120]}. "
                                   "A speedup counts only for a correct answer.")
+            require_untampered(result, "cpu")  # its CPU figures below are evidence too
             student_s = _outside(result, result.seconds)
             pairs.append(Pair(engine_s, student_s))
             threads = calls(result, "ThreadPool.__init__", from_student=False)

@@ -46,9 +46,16 @@ class Case:
     """Wait this long before counting leftovers (a daemon that would act later)."""
     must_not_exist: tuple[str, ...] = ()
     """Files (relative to the scratch folder) that must not exist afterwards."""
+    fails: tuple[str, ...] = ()
+    """For a whole exercise ("*", via "cli"): checks (test function names) that must fail, each saying ``says``."""
+    passes: tuple[str, ...] = ()
+    """... and checks that must still pass (the forgery costs only the checks resting on it)."""
 
 
 EX01 = "test_exit_codes_in_order"
+TAMPERED = "did not match what the kit observed"
+EX01_EVIDENCE = (EX01, "test_each_call_in_its_own_process", "test_processes_run_at_the_same_time")
+EX01_OTHERS = ("test_square_worker_is_a_process", "test_square_worker_puts_squares")
 CASES = (
     Case("fork_bomb", "ex01_processes", EX01, "failed", ("processes alive at once",)),
     Case("import_busy_loop", "ex01_processes", EX01, "failed", ("Importing ex01_processes.py did not finish",),
@@ -68,6 +75,13 @@ CASES = (
     Case("fake_reports", "ex01_processes", "*", "failed", ("private result channel",), via="cli"),
     Case("shipped_config_and_shadows", "ex01_processes", "*", "failed", ("NotImplementedError",), via="cli",
          must_not_exist=("submission/sitecustomize-ran.txt",)),
+    # Forged evidence (issue 16): each is graded zero on the checks resting on it, as tampering.
+    Case("forged_task_records", "ex01_processes", "*", "failed", (TAMPERED,), via="cli", fails=EX01_EVIDENCE,
+         passes=EX01_OTHERS),
+    Case("forged_intervals", "ex01_processes", "*", "failed", (TAMPERED,), via="cli", fails=EX01_EVIDENCE,
+         passes=EX01_OTHERS),
+    Case("inflated_child_cpu", "ex02_pool", "test_primes_in_ranges_counts_in_worker_processes", "failed", (TAMPERED,)),
+    Case("faked_api_counts", "ex04_pipe", "test_one_child_process_over_a_pipe", "failed", (TAMPERED,)),
     Case("monkeypatching", "ex01_processes", "test_each_call_in_its_own_process", "failed"),
     Case("reads_solutions", "ex01_processes", EX01, "failed", ("returned []",)),
     Case("stack_snooping", "ex01_processes", EX01, "failed", ("the processes exited with codes",)),
@@ -177,7 +191,7 @@ def run_case(case: Case, scratch: Path, namespaces: str = "auto") -> Row:
     os.environ["MPGRADE_NAMESPACES"] = namespaces  # for the cli and batch cases' grading processes
     shm_before = _shm()
     began = time.monotonic()
-    verdict, feedback = "error", ""
+    verdict, feedback, checks = "error", "", {}
     try:
         if case.via == "check":
             from mpgrade.direct import run_check
@@ -196,6 +210,7 @@ def run_case(case: Case, scratch: Path, namespaces: str = "auto") -> Row:
             failing = [c for c in exercise["checks"] if c["status"] != "passed"]
             verdict = "failed" if failing or completed.returncode != 0 else "passed"
             feedback = "\n".join(c["feedback"] for c in failing)
+            checks = {c["id"].rpartition("::")[2].split("[")[0]: c for c in exercise["checks"]}
         else:  # batch
             from mpgrade.batch import grade_class
 
@@ -227,6 +242,13 @@ def run_case(case: Case, scratch: Path, namespaces: str = "auto") -> Row:
         except OSError:
             pass
     row = Row(case.name, case.expect, verdict, feedback, round(seconds, 2), len(left), shm_left)
+    for name in case.fails:
+        check = checks.get(name, {"status": "missing", "feedback": ""})
+        if check["status"] != "failed":
+            row.problems.append(f"{name}: {check['status']}, expected failed")
+        row.problems += [f"{name}: feedback lacks {word!r}" for word in case.says if word not in check["feedback"]]
+    row.problems += [f"{name}: {checks.get(name, {}).get('status', 'missing')}, expected passed"
+                     for name in case.passes if checks.get(name, {}).get("status") != "passed"]
     if verdict != case.expect:
         row.problems.append(f"verdict {verdict}, expected {case.expect}")
     row.problems += [f"feedback lacks {word!r}" for word in case.says
