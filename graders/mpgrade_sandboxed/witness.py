@@ -27,7 +27,9 @@ for processes, parents, times and CPU (kernel facts), never for the body of
 a function.
 
 Standard library only: the client half runs in the runner and every student
-process that runs a grader task; the server half in the supervisor.
+process that runs a grader task; the server half in the supervisor. It runs
+past 300 lines on purpose: both halves of the wire format stay in one module,
+so neither side can drift from the other.
 """
 from __future__ import annotations
 
@@ -229,17 +231,19 @@ class Witness:
         if not data:
             self._drop(sock)
             return
-        sender = peer.pid
         for level, kind, value in ancillary:
             if level == socket.SOL_SOCKET and kind == getattr(socket, "SCM_CREDENTIALS", -1):
-                sender = _CREDS.unpack(value[:_CREDS.size])[0]  # who wrote these bytes, not who connected
-        if sender != peer.pid and peer.buffer:
-            peer.buffer = b""
-        peer.pid = sender
+                # Who wrote these bytes: a forked child writing on its parent's connection would otherwise pass
+                # for the parent, and the connector's PID (SO_PEERCRED) cannot be forged even by a process
+                # that may claim another PID here (CAP_SYS_ADMIN): both must agree.
+                if _CREDS.unpack(value[:_CREDS.size])[0] != peer.pid:
+                    self._problem("a witness mark was written on another process's connection")
+                    self._drop(sock)
+                    return
         peer.buffer += data
         while b"\n" in peer.buffer:
             line, peer.buffer = peer.buffer.split(b"\n", 1)
-            self._mark(sock, sender, line)
+            self._mark(sock, peer.pid, line)
         if len(peer.buffer) > MAX_LINE:
             self._problem("a witness mark was too long")
             self._drop(sock)

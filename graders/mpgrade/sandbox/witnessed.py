@@ -49,6 +49,7 @@ def reconcile(result: CallResult, verdict: Verdict, final: Result | None, report
     """Judge ``final``'s evidence against ``verdict``'s witness; set ``result``'s evidence and problems."""
     result.reported_evidence = list(final.evidence) if final is not None else []
     if verdict.runner_pid is None:
+        result.evidence = list(result.reported_evidence)
         return
     result.witnessed = True
     result.runner_pid = verdict.runner_pid
@@ -56,10 +57,10 @@ def reconcile(result: CallResult, verdict: Verdict, final: Result | None, report
     if final is None:
         return
     problems: dict[str, str] = {}
-    refused = list(verdict.witness_problems or [])
-    if any("task" in text for text in refused):
-        problems["tasks"] = refused[0]
-    if any("call mark" in text or "runner" in text for text in refused):
+    # Only student code sends the runner's marks a second time or from another process (a refused task mark
+    # just leaves its run unwitnessed: the check then fails, as for a run that never happened).
+    refused = [text for text in verdict.witness_problems or [] if "call mark" in text or "runner" in text]
+    if refused:
         problems["cpu"] = problems["api_calls"] = problems["processes"] = refused[0]
     tasks = _unmatched_task(final.evidence, verdict.witnessed_tasks, reported_pid == verdict.runner_pid)
     if tasks:

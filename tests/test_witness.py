@@ -1,0 +1,105 @@
+"""The witness (mpgrade_sandboxed/witness.py): what the supervisor records from outside, and that a
+process living a millisecond is still witnessed."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+
+from mpgrade import CallRequest, run_call, task
+from mpgrade_sandboxed import proctree, witness
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc: Linux")
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    path = str(tmp_path / "w.sock")
+    monkeypatch.setenv(witness.WITNESS_ENV, path)
+    monkeypatch.setattr(witness, "_connection", None)
+    serving = witness.Witness(path, proctree)
+    yield serving
+    serving.close()
+
+
+def _in_child(server: witness.Witness, body) -> int:
+    """Run ``body`` in a forked child while this process serves the witness; the child's PID."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            body()
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        server.serve(0.01)
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return pid
+    raise AssertionError("the child did not finish")
+
+
+def test_a_task_is_recorded_with_the_kernels_pid_parent_and_the_witness_clock(server):
+    began = time.time()
+
+    def body():
+        witness.task_mark("start", "square", [3])
+        witness.task_mark("end", "square", [3])
+
+    pid = _in_child(server, body)
+    [record] = server.report()["witnessed_tasks"]
+    assert (record["task"], record["args"], record["pid"], record["ppid"]) == ("square", [3], pid, os.getpid())
+    assert began <= record["start"] <= record["end"] <= time.time()
+
+
+def test_the_first_hello_names_the_runner_and_only_the_runner_marks_the_call(server):
+    runner = _in_child(server, lambda: (witness.hello(), witness.call_mark("begin"), witness.call_mark("end")))
+    _in_child(server, lambda: (witness.hello(), witness.call_mark("end")))
+    report = server.report()
+    assert report["runner_pid"] == runner
+    assert report["witnessed_call"] is not None
+    assert any("second process said it was the runner" in p for p in report["witness_problems"])
+    assert any("call mark that the runner did not send" in p for p in report["witness_problems"])
+
+
+def test_a_forked_child_writing_on_its_parents_connection_is_refused(server):
+    def body():
+        witness.send({"m": "child"})  # this process's connection
+        if os.fork() == 0:  # the grandchild writes on it, as if it were its parent
+            witness._connection.sendall(b'{"m":"task","edge":"start","task":"square","args":[1]}\n')
+            os._exit(0)
+        os.wait()
+
+    _in_child(server, body)
+    assert any("another process's connection" in p for p in server.report()["witness_problems"])
+
+
+def test_an_unknown_mark_is_answered_and_refused(server):
+    _in_child(server, lambda: witness.send({"m": "nonsense"}))
+    assert any("unknown witness mark" in p for p in server.report()["witness_problems"])
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_processes_that_live_a_millisecond_are_witnessed(write_module, method):
+    """exit_after(code, 0) under fork lives far less than a watchdog period; each run is still witnessed."""
+    folder = write_module("m", """
+        import multiprocessing
+
+        def run(func, args_list):
+            ps = [multiprocessing.Process(target=func, args=args) for args in args_list]
+            for p in ps:
+                p.start()
+            for p in ps:
+                p.join()
+            return [p.exitcode for p in ps]
+        """)
+    codes = [3, 0, 7, 1, 2, 5]
+    result = run_call(CallRequest(folder, "m", "run", args=(task("exit_after"), [(c,) for c in codes]),
+                                  start_method=method))
+    assert result.value == codes
+    assert result.witnessed and result.evidence_problems == {}
+    assert sorted(r["args"][0] for r in result.evidence) == sorted(codes)
+    assert len({r["pid"] for r in result.evidence}) == len(codes)
+    assert result.runner_pid not in {r["pid"] for r in result.evidence}
