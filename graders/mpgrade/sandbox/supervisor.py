@@ -3,8 +3,8 @@
 Runs in its own interpreter (``python -I supervisor.py RUNTIME_PARENT CONFIG``),
 started by the launcher in the grading process. It is trusted code and runs
 no student code; it imports only the standard library and, from the private
-runtime copy, ``mpgrade_sandboxed.proctree``, ``.cgroups`` and ``.protocol``
-(where its config and verdict are defined), nothing from mpgrade, so it starts
+runtime copy, ``mpgrade_sandboxed.proctree``, ``.cgroups``, ``.witness`` and
+``.protocol`` (where its config and verdict are defined), nothing from mpgrade, so it starts
 fast and cannot be shadowed.
 
     grading process (launcher)
