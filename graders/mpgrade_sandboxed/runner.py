@@ -176,6 +176,8 @@ def run(request: RunRequest, channel: Channel) -> Result:
         os.environ[witness.WITNESS_ENV] = request.witness_path
         if witness.hello():
             witness.install_child_hooks()
+        else:  # nobody listens (no AF_UNIX here): the evidence from inside is all there is, so tasks must leave it
+            del os.environ[witness.WITNESS_ENV]
     multiprocessing.set_start_method(request.start_method, force=True)
     spies = Spies(submission)
     spies.install()
