@@ -103,3 +103,27 @@ def test_processes_that_live_a_millisecond_are_witnessed(write_module, method):
     assert sorted(r["args"][0] for r in result.evidence) == sorted(codes)
     assert len({r["pid"] for r in result.evidence}) == len(codes)
     assert result.runner_pid not in {r["pid"] for r in result.evidence}
+
+
+def test_without_a_witness_the_records_from_inside_are_used(write_module, tmp_path, monkeypatch):
+    """A socket path past AF_UNIX's limit (as a long TMPDIR on macOS makes): no witness, the old evidence."""
+    import tempfile
+
+    folder = write_module("m", """
+        import multiprocessing
+
+        def run(func, args_list):
+            ps = [multiprocessing.Process(target=func, args=args) for args in args_list]
+            for p in ps:
+                p.start()
+            for p in ps:
+                p.join()
+            return [p.exitcode for p in ps]
+        """)
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    result = run_call(CallRequest(folder, "m", "run", args=(task("exit_after"), [(2,), (5,)]), namespaces="off"))
+    assert result.value == [2, 5]
+    assert not result.witnessed and result.evidence_problems == {}
+    assert sorted(r["args"][0] for r in result.evidence) == [2, 5]

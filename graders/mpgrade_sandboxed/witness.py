@@ -158,6 +158,10 @@ class Witness:
         self.stat, self.descendants = proctree.proc_stat, proctree.descendants
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
+        if hasattr(socket, "SO_PASSCRED"):
+            # Set here, not after accept: accepted connections inherit it, so even a mark sent before
+            # accept() returned carries its sender's credentials.
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.listener.listen(128)
         self.listener.setblocking(False)
         self.peers: dict[socket.socket, _Peer] = {}
@@ -216,8 +220,6 @@ class Witness:
                 self._problem("more connections to the witness than processes allowed")
                 continue
             connection.setblocking(False)
-            if hasattr(socket, "SO_PASSCRED"):
-                connection.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             self.peers[connection] = _Peer(_peer_pid(connection))
 
     def _read(self, sock: socket.socket) -> None:
@@ -236,7 +238,7 @@ class Witness:
                 # Who wrote these bytes: a forked child writing on its parent's connection would otherwise pass
                 # for the parent, and the connector's PID (SO_PEERCRED) cannot be forged even by a process
                 # that may claim another PID here (CAP_SYS_ADMIN): both must agree.
-                if _CREDS.unpack(value[:_CREDS.size])[0] != peer.pid:
+                if _CREDS.unpack(value[:_CREDS.size])[0] not in (peer.pid, 0):  # 0: the kernel attached none
                     self._problem("a witness mark was written on another process's connection")
                     self._drop(sock)
                     return
