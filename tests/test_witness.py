@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fo
 def server(tmp_path, monkeypatch):
     path = str(tmp_path / "w.sock")
     monkeypatch.setenv(witness.WITNESS_ENV, path)
-    monkeypatch.setattr(witness, "_connection", None)
+    monkeypatch.setattr(witness, "_local", __import__("threading").local())
     serving = witness.Witness(path, proctree)
     yield serving
     serving.close()
@@ -68,7 +68,7 @@ def test_a_forked_child_writing_on_its_parents_connection_is_refused(server):
     def body():
         witness.send({"m": "child"})  # this process's connection
         if os.fork() == 0:  # the grandchild writes on it, as if it were its parent
-            witness._connection.sendall(b'{"m":"task","edge":"start","task":"square","args":[1]}\n')
+            witness._local.connection.sendall(b'{"m":"task","edge":"start","task":"square","args":[1]}\n')
             os._exit(0)
         os.wait()
 
@@ -127,3 +127,19 @@ def test_without_a_witness_the_records_from_inside_are_used(write_module, tmp_pa
     assert result.value == [2, 5]
     assert not result.witnessed and result.evidence_problems == {}
     assert sorted(r["args"][0] for r in result.evidence) == [2, 5]
+
+
+def test_tasks_in_threads_of_one_process_are_each_witnessed(write_module):
+    """A ThreadPool is an ordinary mistake (judged as such by the graders), never tampering."""
+    folder = write_module("m", """
+        from multiprocessing.pool import ThreadPool
+
+        def run(func, items):
+            with ThreadPool(4) as pool:
+                return pool.map(func, items)
+        """)
+    result = run_call(CallRequest(folder, "m", "run", args=(task("pause_square"), list(range(8)))))
+    assert result.value == [n * n for n in range(8)]
+    assert result.evidence_problems == {}
+    assert sorted(r["args"][0] for r in result.evidence) == list(range(8))
+    assert {r["pid"] for r in result.evidence} == {result.runner_pid}

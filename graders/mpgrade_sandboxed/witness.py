@@ -39,6 +39,7 @@ import select
 import socket
 import struct
 import sys
+import threading
 import time
 from typing import Any
 
@@ -53,29 +54,33 @@ _CREDS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 # -- client half: runs in the runner and in the student's processes ----------------------------------
 
-_connection: socket.socket | None = None
-_owner = 0
-"""The PID that opened ``_connection``: a forked child must not speak on its parent's connection."""
+_local = threading.local()
+"""This thread's connection and the PID that opened it: threads of one process (a ThreadPool running tasks)
+must not read each other's acks, and a forked child must not speak on its parent's connection."""
+
+
+def _connected(path: str) -> socket.socket:
+    if getattr(_local, "owner", None) != os.getpid() or _local.connection is None:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.settimeout(CLIENT_TIMEOUT_S)
+        connection.connect(path)
+        _local.connection, _local.owner = connection, os.getpid()
+    return _local.connection
 
 
 def send(message: dict[str, Any]) -> bool:
     """Send ``message`` and wait for the witness's ack; False if there is no witness or it did not answer."""
-    global _connection, _owner
     path = os.environ.get(WITNESS_ENV)
     if not path:
         return False
     try:
-        if _connection is None or _owner != os.getpid():
-            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            connection.settimeout(CLIENT_TIMEOUT_S)
-            connection.connect(path)
-            _connection, _owner = connection, os.getpid()
-        _connection.sendall(json.dumps(message, separators=(",", ":"))[:MAX_LINE - 1].encode() + b"\n")
-        if _connection.recv(1) == ACK:
+        connection = _connected(path)
+        connection.sendall(json.dumps(message, separators=(",", ":"))[:MAX_LINE - 1].encode() + b"\n")
+        if connection.recv(1) == ACK:
             return True
     except (OSError, ValueError, TypeError):
         pass
-    _connection = None
+    _local.connection = None
     return False
 
 
@@ -168,7 +173,7 @@ class Witness:
         self.max_connections = max_connections
         self.runner_pid: int | None = None
         self.processes: dict[tuple[int, int], dict[str, Any]] = {}
-        self.open_tasks: dict[tuple[int, int], dict[str, Any]] = {}
+        self.open_tasks: dict[tuple[int, int, int], dict[str, Any]] = {}
         self.tasks: list[dict[str, Any]] = []
         self.call: dict[str, Any] = {}
         self.problems: list[str] = []
@@ -270,25 +275,26 @@ class Witness:
             self._problem("a witness mark could not be read or came from an unknown process")
         else:
             entry = self._saw(pid, stat, now, announced=message.get("m") == "child")
-            getattr(self, "_on_" + str(message.get("m")), self._on_unknown)(pid, stat, now, message, entry)
+            handler = getattr(self, "_on_" + str(message.get("m")), self._on_unknown)
+            handler(pid, stat, now, message, entry, sock)
         try:
             sock.send(ACK)
         except OSError:
             self._drop(sock)
 
-    def _on_unknown(self, pid, stat, now, message, entry) -> None:
+    def _on_unknown(self, pid, stat, now, message, entry, sock) -> None:
         self._problem(f"unknown witness mark {str(message.get('m'))[:40]!r}")
 
-    def _on_child(self, pid, stat, now, message, entry) -> None:
+    def _on_child(self, pid, stat, now, message, entry, sock) -> None:
         pass  # _saw has recorded it as announced
 
-    def _on_hello(self, pid, stat, now, message, entry) -> None:
+    def _on_hello(self, pid, stat, now, message, entry, sock) -> None:
         if self.runner_pid is None:
             self.runner_pid = pid
         else:
             self._problem("a second process said it was the runner")
 
-    def _on_call(self, pid, stat, now, message, entry) -> None:
+    def _on_call(self, pid, stat, now, message, entry, sock) -> None:
         edge = message.get("edge")
         if pid != self.runner_pid or edge not in ("begin", "end") or edge in self.call or \
                 (edge == "end" and "begin" not in self.call):
@@ -302,8 +308,8 @@ class Witness:
             self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]}
                                  for child in self.descendants(pid) if child != pid]
 
-    def _on_task(self, pid, stat, now, message, entry) -> None:
-        key = (pid, stat.start_ticks)
+    def _on_task(self, pid, stat, now, message, entry, sock) -> None:
+        key = (pid, stat.start_ticks, id(sock))  # one connection per thread: tasks may run in several at once
         task, args = message.get("task"), message.get("args")
         if message.get("edge") == "start":
             self.open_tasks[key] = {"task": task, "args": args, "start": now, "cpu_ticks": stat.cpu_ticks}
