@@ -300,13 +300,13 @@ class Witness:
                 (edge == "end" and "begin" not in self.call):
             self._problem("a call mark that the runner did not send")
             return
-        children = [self.stat(child) for child in self.descendants(pid) if child != pid]
+        below = [child for child in self.descendants(pid) if child != pid]  # one /proc scan per mark
+        children = [self.stat(child) for child in below]
         # The runner's reaped children, and those reaped by its own children (a forkserver reaps its workers).
         reaped = stat.children_ticks + sum(c.children_ticks for c in children if c is not None and c.ppid == pid)
         self.call[edge] = {"t": now, "self_ticks": stat.cpu_ticks, "reaped_ticks": reaped}
         if edge == "end":
-            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]}
-                                 for child in self.descendants(pid) if child != pid]
+            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]} for child in below]
 
     def _on_task(self, pid, stat, now, message, entry, sock) -> None:
         key = (pid, stat.start_ticks, id(sock))  # one connection per thread: tasks may run in several at once
