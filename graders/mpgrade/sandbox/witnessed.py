@@ -129,8 +129,9 @@ def _api(final: Result, call: dict) -> str | None:
         return value if isinstance(value, int) else 0
 
     claimed = student("Process.start")
-    # A pool, an executor with work or a manager starts at least one process.
-    claimed += sum(1 for api in ("Pool.__init__", "ProcessPoolExecutor.submit") if student(api) >= 1)
+    # A pool, an executor given work or a manager starts at least one process.
+    claimed += sum(1 for api in ("Pool.__init__", "ProcessPoolExecutor.submit", "BaseManager.start")
+                   if student(api) >= 1)
     seen = int(call.get("processes_started", 0))
     if claimed > seen:
         return f"the call reported starting at least {claimed} process(es), the kit saw {seen} new process(es)"
