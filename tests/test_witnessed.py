@@ -47,7 +47,7 @@ def test_under_bubblewrap_pids_differ_and_the_witness_pids_count():
 @pytest.mark.parametrize("forged", [
     {"pid": 4242},  # an invented PID
     {"start": T0 + 0.5},  # a start after the witnessed one
-    {"start": T0 - 3.0},  # an interval made much longer
+    {"start": T0 - 8.0},  # an interval made much longer
     {"end": T0 + 0.09},  # an end before the witnessed one (overlaps made up by shrinking)
     {"cpu_s": 2.0},  # more CPU than the kernel counted
     {"args": [9, 0.0]},  # a run that never happened
