@@ -236,11 +236,14 @@ def run(request: RunRequest, channel: Channel) -> Result:
             outcome = Result(Status.UNENCODABLE, detail={"reason": f"{type(exc).__name__}: {exc}"[:300]})
     spies.active = False
     seconds = time.perf_counter() - began
-    self_cpu_s = time.process_time() - cpu_began
     children_cpu_s = _children_cpu() - children_began
     api_calls = spies.snapshot()
     live_children = _live_children()
-    witness.call_mark("end")  # after the figures above, so the witness's span holds the runner's
+    # The witness reads the kernel's figures here: after the children's CPU and the processes left running
+    # were taken (so an honest report never exceeds its figures), before the caller's own CPU (so an honest
+    # report never falls short of it, even while other threads of this process keep running).
+    witness.call_mark("end")
+    self_cpu_s = time.process_time() - cpu_began
     lockwatch.flush()
     return dataclasses.replace(
         outcome, seconds=seconds, self_cpu_s=self_cpu_s, children_cpu_s=children_cpu_s, api_calls=api_calls,
