@@ -300,13 +300,29 @@ class Witness:
                 (edge == "end" and "begin" not in self.call):
             self._problem("a call mark that the runner did not send")
             return
-        below = [child for child in self.descendants(pid) if child != pid]  # one /proc scan per mark
-        children = [self.stat(child) for child in below]
+        if edge == "begin":  # no /proc scan (it costs milliseconds): a child missed here only makes the span larger
+            stats = {p["pid"]: self.stat(p["pid"]) for p in self.processes.values() if p["ppid"] == pid}
+        else:  # one scan of every process of the call, which also counts as the call's last look at them
+            stats = {child: self.stat(child) for child in self.descendants(zombies=True)}
+            self.see([child for child, found in stats.items() if found is not None], now)
         # The runner's reaped children, and those reaped by its own children (a forkserver reaps its workers).
-        reaped = stat.children_ticks + sum(c.children_ticks for c in children if c is not None and c.ppid == pid)
+        reaped = stat.children_ticks + sum(found.children_ticks for found in stats.values()
+                                           if found is not None and found.ppid == pid)
         self.call[edge] = {"t": now, "self_ticks": stat.cpu_ticks, "reaped_ticks": reaped}
         if edge == "end":
-            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]} for child in below]
+            below, frontier = [], [pid]
+            while frontier:
+                parent = frontier.pop()
+                found = [child for child, c in stats.items() if c is not None and c.ppid == parent]
+                below += found
+                frontier += found
+            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]}
+                                 for child in below if stats[child].state != "Z"]
+
+    @property
+    def call_ended(self) -> bool:
+        """The runner's end mark came (and with it the witness's last look at the call's processes)."""
+        return "end" in self.call
 
     def _on_task(self, pid, stat, now, message, entry, sock) -> None:
         key = (pid, stat.start_ticks, id(sock))  # one connection per thread: tasks may run in several at once

@@ -218,10 +218,9 @@ def main(runtime_parent: str, config_path: str) -> int:
             time.sleep(0.01)
     elapsed = time.monotonic() - started
     if witness is not None:
-        # The runner's orphans still alive count as the call's; then marks stop being answered, so
-        # nothing left blocks on the witness while it is given time to end.
-        witness.see(proctree.descendants(zombies=True))
-        witness.close()
+        if not witness.call_ended:  # its end mark took a last look at the call's processes; otherwise look now
+            witness.see(proctree.descendants(zombies=True))
+        witness.close()  # marks stop being answered, so nothing left blocks on the witness while it may end
     killed = proctree.kill_descendants(settle_s=0.0 if (timed_out or limit) else config.settle_s,
                                        grace_s=config.grace_s)
     if exitcode is None:
