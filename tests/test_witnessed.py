@@ -90,3 +90,14 @@ def test_a_call_the_witness_never_saw_begin_is_tampering():
 def test_without_a_witness_the_reported_evidence_is_used():
     result = _reconciled([{"task": "square", "pid": 5}], runner_pid=None)
     assert not result.witnessed and result.evidence == result.reported_evidence == [{"task": "square", "pid": 5}]
+
+
+def test_interchangeable_runs_are_matched_so_every_honest_record_finds_its_twin():
+    """Five exit_after(0): the first record in the folder may also fit the second run; it must not take it."""
+    runs = [{"task": "exit_after", "args": [0, 0.0], "pid": 200 + i, "ppid": 100, "start": T0 + 0.1 * i,
+             "end": T0 + 0.1 * i + 0.3, "cpu_s": 0.0} for i in range(5)]
+    records = [_reported(run, pid=run["pid"] - 190, ppid=1) for run in reversed(runs)]
+    verdict = Verdict(runner_pid=100, witnessed_tasks=runs, witnessed_call=CALL, tree_cpu_s=5.0)
+    result = CallResult(status=Status.RETURNED, phase=Phase.DONE, runner_pid=2)
+    reconcile(result, verdict, Result(Status.RETURNED, evidence=records, children_cpu_s=0.9, self_cpu_s=0.2), 2)
+    assert result.evidence_problems == {}

@@ -24,6 +24,7 @@ reported evidence is used as before and ``CallResult.witnessed`` is False.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mpgrade_sandboxed.protocol import Result, Status, Verdict
@@ -38,6 +39,8 @@ LATE_S = 5.0
 """...and differ from the witnessed time by at most this. The supervisor answers within milliseconds, but on an
 overloaded machine (a grading run at nice 19 next to busy neighbours) it may wait for the CPU; being generous
 here costs nothing, since the witnessed times, not these, are what the graders judge."""
+MATCH_LIMIT = 200
+"""Past this many interchangeable runs a record is only counted, not matched (keeps the matching small)."""
 CALLED = (Status.RETURNED, Status.RAISED, Status.UNENCODABLE)
 """Results the runner sends after the student function ran (and the witness saw it begin and end)."""
 
@@ -99,16 +102,48 @@ def _agrees(record: dict, seen: dict, same_view: bool) -> bool:
 
 
 def _unmatched_task(reported: list, witnessed: list, same_view: bool) -> str | None:
-    """What is wrong with the first reported task record that no witnessed run accounts for, if any."""
-    unused = list(witnessed)
-    for record in reported:
-        match = next((seen for seen in unused if _agrees(record, seen, same_view)), None)
-        if match is None:
-            runs = sum(1 for seen in witnessed if seen["task"] == record.get("task"))
-            return (f"a record says {str(record.get('task'))[:40]} ran in process {str(record.get('pid'))[:20]}; "
-                    f"the kit saw {runs} run(s) of it, none in that process over that time with that CPU")
-        unused.remove(match)
+    """What is wrong with the first reported task record that no witnessed run accounts for, if any.
+
+    Each record needs a witnessed run of its own. Runs with the same task and arguments (five ``exit_after(0)``)
+    are interchangeable up to their times, so first come, first served could hand a record's twin to another
+    record; a matching (augmenting paths, per task and arguments) finds a twin for every record if there is one.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, seen in enumerate(witnessed):
+        groups.setdefault(_key(seen), []).append(index)
+    owner: dict[int, int] = {}  # witnessed run -> the record it accounts for
+    order = sorted(range(len(reported)), key=lambda r: _number(reported[r].get("start")) or 0.0)
+    candidates = {r: [j for j in groups.get(_key(reported[r]), []) if _agrees(reported[r], witnessed[j], same_view)]
+                  for r in order}
+
+    def take(record: int, visited: set[int]) -> bool:
+        for run in candidates[record]:
+            if run not in visited:
+                visited.add(run)
+                if run not in owner or take(owner[run], visited):
+                    owner[run] = record
+                    return True
+        return False
+
+    for record in order:
+        if len(candidates[record]) > MATCH_LIMIT:  # a huge group: enough runs is all that is checked
+            group = groups.get(_key(reported[record]), [])
+            if sum(1 for r in order if _key(reported[r]) == _key(reported[record])) <= len(group):
+                continue
+        elif take(record, set()):
+            continue
+        bad = reported[record]
+        runs = sum(1 for seen in witnessed if seen["task"] == bad.get("task"))
+        return (f"a record says {str(bad.get('task'))[:40]} ran in process {str(bad.get('pid'))[:20]}; "
+                f"the kit saw {runs} run(s) of it, none in that process over that time with that CPU")
     return None
+
+
+def _key(record: dict) -> str:
+    try:
+        return json.dumps([record.get("task"), record.get("args")], sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(record.get("task"))
 
 
 def _cpu(final: Result, call: dict, tree_cpu_s: float | None) -> str | None:
