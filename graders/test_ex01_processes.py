@@ -1,4 +1,4 @@
-"""Grader for exercise 1: Process, start/join, exit codes, and a Process subclass (10 points).
+"""Grader for exercise 1: Process, start/join, exit codes, and a Process subclass.
 
 Inputs are random per run (seeded, the seed is in the report), so a
 hard-coded answer fails. The evidence comes from grader tasks that record
@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import check, check_guard, fail, short, task, worker_error
+from mpgrade import Exercise, check, fail, short, task, worker_error
+
+EXERCISE = Exercise(
+    title="Process, start/join, exit codes, and a Process subclass",
+    points=10,
+    you_write="`run_in_processes`, `SquareWorker`",
+    goals="create, `start()` and `join()` processes; start all before joining any; exit codes; subclass `Process` and override `run()`",
+)
 
 
 SLEEP_S = 1.5
@@ -104,9 +111,3 @@ def test_square_worker_puts_squares(student, rng):
           f"SquareWorker's process exited with code {evidence['exitcode']} instead of 0. "
           "run() should return normally after putting the results."
           + ("\n" + worker_error(result, student.path) if worker_error(result, student.path) else ""))
-
-
-@pytest.mark.points(1)
-def test_main_guard(student):
-    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
-    check_guard(student)

@@ -1,11 +1,18 @@
-"""Grader for exercise 3: producer, consumers, sentinels, draining before join (10 points)."""
+"""Grader for exercise 3: producer, consumers, sentinels, draining before join."""
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
 
-from mpgrade import calls, check, check_guard, fail, require_clean_exit, short, task, worker_pids
+from mpgrade import Exercise, calls, check, fail, require_clean_exit, short, task, worker_pids
+
+EXERCISE = Exercise(
+    title="producer, consumers, sentinels, draining before join",
+    points=10,
+    you_write="`produce`, `consume`, `process_all`",
+    goals="producer/consumer over `Queue`s; one sentinel per consumer; drain the result queue before `join()`",
+)
 
 
 @pytest.mark.points(3)
@@ -51,9 +58,3 @@ def test_large_results_do_not_deadlock(student):
     check(heads == sorted(str(i) for i in items) and all(len(str(r)) > 100_000 for r in got),
           f"process_all returned {len(got)} results for {len(items)} items of 100 KB each.")
     require_clean_exit(result, "process_all")
-
-
-@pytest.mark.points(1)
-def test_main_guard(student):
-    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
-    check_guard(student)

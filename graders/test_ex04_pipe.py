@@ -1,9 +1,16 @@
-"""Grader for exercise 4: a child process served over a Pipe (10 points)."""
+"""Grader for exercise 4: a child process served over a Pipe."""
 from __future__ import annotations
 
 import pytest
 
-from mpgrade import calls, check, check_guard, require_clean_exit, short
+from mpgrade import Exercise, calls, check, require_clean_exit, short
+
+EXERCISE = Exercise(
+    title="a child process served over a Pipe",
+    points=10,
+    you_write="`squarer`, `square_via_pipe`",
+    goals="`Pipe` ends, `send`/`recv` in order, a stop message, closing ends",
+)
 
 
 @pytest.mark.points(3)
@@ -36,9 +43,3 @@ def test_child_stops_on_none_and_ends_are_closed(student, rng):
     check(calls(result, "Connection.close") >= 1,
           "square_via_pipe never closes a Pipe end. Close the child's end in the parent after start(), "
           "and your own end when you are done.")
-
-
-@pytest.mark.points(1)
-def test_main_guard(student):
-    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
-    check_guard(student)

@@ -1,20 +1,17 @@
-"""Grader for exercise 6: a shared Array with a lock, and disjoint slices without one (10 points)."""
+"""Grader for exercise 6: a shared Array with a lock, and disjoint slices without one."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from mpgrade import (
-    RaceRun,
-    calls,
-    check,
-    check_guard,
-    fail,
-    first_unlocked_place,
-    judge_races,
-    require_clean_exit,
-    short,
+from mpgrade import Exercise, RaceRun, calls, check, fail, first_unlocked_place, judge_races, require_clean_exit, short
+
+EXERCISE = Exercise(
+    title="a shared Array with a lock, and disjoint slices without one",
+    points=10,
+    you_write="`bump_all`, `parallel_bump`, `square_slice`, `parallel_square`",
+    goals="`Array`; one lock per atomic pass; disjoint slices need no lock",
 )
 
 
@@ -74,9 +71,3 @@ def test_parallel_square_on_disjoint_slices(student, rng):
     require_clean_exit(result, "parallel_square")
     judge_races([RaceRun(0, 0, result)], student.path,
           "Give each process its own slice of indices: no two processes may write the same element.")
-
-
-@pytest.mark.points(1)
-def test_main_guard(student):
-    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
-    check_guard(student)

@@ -1,9 +1,16 @@
-"""Grader for exercise 8: ProcessPoolExecutor, as_completed, exceptions as values (10 points)."""
+"""Grader for exercise 8: ProcessPoolExecutor, as_completed, exceptions as values."""
 from __future__ import annotations
 
 import pytest
 
-from mpgrade import RemoteException, calls, check, check_guard, fail, require_clean_exit, short, task
+from mpgrade import Exercise, RemoteException, calls, check, fail, require_clean_exit, short, task
+
+EXERCISE = Exercise(
+    title="ProcessPoolExecutor, as_completed, exceptions as values",
+    points=10,
+    you_write="`completed_order`, `safe_results`",
+    goals="`ProcessPoolExecutor.submit`, `as_completed`, `future.exception()`",
+)
 
 
 @pytest.mark.points(4)
@@ -50,9 +57,3 @@ def test_safe_results_returns_exceptions_as_values(student, rng):
           f"safe_results(double_or_fail, {items}) returned {short(got, 200)}; expected {short(expected, 200)} "
           "(the ValueError instance itself where a call raised, in input order). future.exception() gives the "
           "exception without raising it.")
-
-
-@pytest.mark.points(1)
-def test_main_guard(student):
-    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
-    check_guard(student)

@@ -1,11 +1,19 @@
-"""Grader for exercise 10: the __main__ guard and a picklable Pool function (10 points)."""
+"""Grader for exercise 10: the __main__ guard and a picklable Pool function."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from mpgrade import calls, check, check_dynamic, check_static, count_primes_below, fail, require_clean_exit
+from mpgrade import Exercise, calls, check, check_dynamic, check_static, count_primes_below, fail, require_clean_exit
+
+EXERCISE = Exercise(
+    title="the __main__ guard and a picklable Pool function",
+    points=10,
+    guard_points=0,  # test_main_guard below checks the guard its own way
+    you_write="restructure the script",
+    goals='the `if __name__ == "__main__":` guard; top-level functions for a Pool (no lambdas)',
+)
 
 
 LINE = re.compile(r"^primes below (\d+): (\d+)$", re.MULTILINE)

@@ -89,9 +89,9 @@ def test_intake_names_students_unpacks_zips_and_flags_modified_graders(tmp_path)
 
 
 def test_shards_cover_every_student_exactly_once():
-    from mpgrade.intake import Student
+    from mpgrade.intake import Submission
 
-    students = [Student(id=name, source=Path(name)) for name in "qwertyuiopasdfgh"]
+    students = [Submission(id=name, source=Path(name)) for name in "qwertyuiopasdfgh"]
     picked = [s.id for index in range(1, 4) for s in Shard(index, 3).pick(students)]
     assert sorted(picked) == sorted(s.id for s in students)
     with pytest.raises(ValueError):

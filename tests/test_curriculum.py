@@ -1,11 +1,14 @@
-"""The ten exercises: solutions score full marks, stubs zero, and known mistakes fail the right checks."""
+"""The exercises as declared: solutions score full marks, stubs zero, and known mistakes fail the right checks."""
 from __future__ import annotations
 
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS, grade_cli
+from mpgrade import curriculum
 
-EXERCISES = sorted(p.stem for p in (KIT_ROOT / "solutions").glob("ex*.py"))
+EXERCISES = curriculum.names()
+POINTS = curriculum.points_of()
+TOTAL = sum(POINTS.values())
 
 
 grade = grade_cli
@@ -17,25 +20,26 @@ def failed_checks(report):
             if c["status"] != "passed"}
 
 
-def test_there_are_ten_exercises_each_worth_ten_points(tmp_path):
-    assert len(EXERCISES) == 10
-    assert sorted(p.stem.removeprefix("test_") for p in (KIT_ROOT / "graders").glob("test_ex*.py")) == EXERCISES
+def test_every_declared_exercise_has_a_solution_a_stub_and_points():
+    assert EXERCISES, "no grader declares an exercise"
+    assert sorted(p.stem for p in (KIT_ROOT / "solutions").glob("ex*.py")) == EXERCISES
     assert sorted(p.stem for p in (KIT_ROOT / "exercises").glob("ex*.py")) == EXERCISES
+    assert all(points > 0 for points in POINTS.values())
 
 
 def test_reference_solutions_score_full_marks(tmp_path, leftovers):
     # Under pytest-xdist, as `pytest -n 2 graders/` grades: the speedup check still measures alone.
     completed, report = grade(KIT_ROOT / "solutions", tmp_path, "-n", "2")
     assert completed.returncode == 0, completed.stdout[-3000:]
-    assert (report["score"], report["max_score"]) == (100, 100), failed_checks(report)
-    assert all(report["exercises"][name]["max_score"] == 10 for name in EXERCISES)
+    assert (report["score"], report["max_score"]) == (TOTAL, TOTAL), failed_checks(report)
+    assert {name: e["max_score"] for name, e in report["exercises"].items()} == POINTS
     assert leftovers() == []
 
 
 def test_untouched_stubs_score_zero_and_every_failure_names_its_todo(tmp_path, leftovers):
     completed, report = grade(KIT_ROOT / "exercises", tmp_path, "-n", "2")
     assert completed.returncode == 1
-    assert (report["score"], report["max_score"]) == (0, 100)
+    assert (report["score"], report["max_score"]) == (0, TOTAL)
     failures = failed_checks(report)
     assert len(failures) == sum(len(e["checks"]) for e in report["exercises"].values())
     for name, check in failures.items():

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mpgrade import CallRequest, run_call
-from mpgrade_probe.plaindata import Opaque, RemoteException
+from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 START_METHODS = ["fork", "spawn", "forkserver"]
 

@@ -6,7 +6,7 @@ import math
 import numpy
 import pytest
 
-from mpgrade_probe.plaindata import Opaque, RemoteException, TaskRef, dumps, loads
+from mpgrade_sandboxed.plaindata import Opaque, RemoteException, TaskRef, dumps, loads
 
 
 @pytest.mark.parametrize("value", [

@@ -65,7 +65,7 @@ def test_console_shows_points_and_the_feedback_of_failed_checks():
 
 
 def test_the_sandbox_side_imports_nothing_from_the_trusted_side():
-    for path in (KIT_ROOT / "graders" / "mpgrade_probe").glob("*.py"):
+    for path in (KIT_ROOT / "graders" / "mpgrade_sandboxed").glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = []

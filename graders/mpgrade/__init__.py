@@ -2,28 +2,31 @@
 
 The API that grader modules use, and nothing else. Student code never runs
 in this process: ``student.call(...)`` runs it in a sandbox and returns
-plain data (a :class:`CallResult`); checks turn that evidence into points
+plain data (a :class:`CallResult`); a grader module declares its exercise
+once (``EXERCISE = Exercise(...)``, see :mod:`mpgrade.curriculum`); checks turn that evidence into points
 with ``check``, ``fail`` and ``partial``, and the engine's verdicts on races,
 the ``__main__`` guard, speedup and clean shutdown.
 """
 from __future__ import annotations
 
-from mpgrade_probe.plaindata import Opaque, RemoteException
+from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 from .answers import count_primes_below
-from .evidence import calls, first_unlocked_place, require_clean_exit, require_work_in_children, worker_pids
+from .curriculum import Exercise
+from .evidence import calls, require_clean_exit, require_work_in_children, worker_pids
 from .feedback import short, worker_error
 from .guard import check_dynamic, check_guard, check_static
 from .machine import usable_cpus
 from .outcomes import CheckFailed, GradingError, check, fail, partial
-from .races import RaceRun, find_races, judge_races
-from .sandbox.launcher import CallRequest, CallResult, run_call
+from .races import RaceRun, find_races, first_unlocked_place, judge_races
+from .sandbox.call import CallRequest, CallResult
+from .sandbox.launcher import run_call
 from .settings import GradingSettings
 from .speedup import check_speedup
 from .student import Student, task
 
 __all__ = [
-    "CallRequest", "CallResult", "CheckFailed", "GradingError", "GradingSettings", "Opaque", "RaceRun",
+    "CallRequest", "CallResult", "CheckFailed", "Exercise", "GradingError", "GradingSettings", "Opaque", "RaceRun",
     "RemoteException", "Student", "calls", "check", "check_dynamic", "check_guard", "check_speedup",
     "check_static", "count_primes_below", "fail", "find_races", "first_unlocked_place", "judge_races",
     "partial", "require_clean_exit", "require_work_in_children", "run_call", "short", "task", "usable_cpus",

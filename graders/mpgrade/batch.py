@@ -4,7 +4,7 @@
     mpgrade merge RESULTS_DIR... --out MERGED_DIR
 
 Each student is graded by the kit's own graders in a pytest child process of
-its own (``cli.grade``), with a time budget; a hang, crash or garbage output
+its own (``grading.grade``), with a time budget; a hang, crash or garbage output
 ends as that student's ``error`` row, never anyone else's. Results go to
 ``RESULTS_DIR/students/<id>/`` (report.json, feedback.md, status.json), each
 written atomically, status last, so an interrupted run loses nothing already
@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import report
+from . import curriculum, report
+from .grading import grade  # the same grading `mpgrade check` does
 from .reporters import canvas, markdown
-from .intake import Student, fingerprint, prepare
+from .intake import Submission, fingerprint, prepare
 from .machine import usable_cpus
 
 CANVAS_ASSIGNMENT = "mpgrade"
@@ -57,7 +58,7 @@ class Shard:
             raise ValueError(f"--shard {text}: I must be between 1 and N")
         return cls(index, count)
 
-    def pick(self, students: list[Student]) -> list[Student]:
+    def pick(self, students: list[Submission]) -> list[Submission]:
         ordered = sorted(students, key=lambda s: s.id)
         return ordered[self.index - 1::self.count]
 
@@ -69,11 +70,9 @@ def _write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def grade_one(student: Student, results: Path, force: bool, budget_s: float,
+def grade_one(student: Submission, results: Path, force: bool, budget_s: float,
               exercises: list[str] | None = None) -> dict[str, Any]:
     """Grade one student into ``results/students/<id>/``; return its status record."""
-    from .cli import grade  # the same grading `mpgrade check` does
-
     folder = results / "students" / student.id
     status: dict[str, Any] = {"id": student.id, "source": str(student.source), "flags": student.flags}
     if student.problem:
@@ -124,6 +123,7 @@ def grade_class(submissions: Path, results: Path, workers: int | None = None, on
                 exercises: list[str] | None = None, canvas_assignment: str = CANVAS_ASSIGNMENT,
                 roster: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Grade every (selected) student in ``submissions`` into ``results``; return the summary."""
+    exercises = curriculum.select(exercises) if exercises else exercises  # an unknown name: ValueError, now
     results.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mpgrade-class-") as workspace:
         students = prepare(submissions, Path(workspace))

@@ -1,129 +1,26 @@
 """The ``mpgrade`` command: one small function per verb (trusted side).
 
-``mpgrade check`` runs the kit's own graders with pytest in a child process
-(so nothing a submission does can reach this one), reads report v1 and
-prints it as a table.
+Each verb parses its options and calls the module that does the work
+(``mpgrade check``: :func:`mpgrade.grading.grade`, which runs the kit's own
+graders with pytest in a child process; ``grade``: :mod:`mpgrade.batch`;
+``release``/``export``: :mod:`mpgrade.release`, :mod:`mpgrade.exports`).
+It runs past 300 lines only for the argument parser: every verb's options
+and their help in one place.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from . import console, report
-from .settings import GRADERS_DIR, KIT_ROOT, START_METHODS
+from . import console, curriculum, report
+from .grading import grade
+from .settings import KIT_ROOT, START_METHODS
 from .stubs import MarkerError, generate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-def grader_files(exercises: list[str]) -> list[Path]:
-    """The official grader modules for ``exercises`` (``ex01`` or ``ex01_processes``), or all."""
-    available = sorted(GRADERS_DIR.glob("test_ex*.py"))
-    if not exercises:
-        return available
-    chosen = []
-    for wanted in exercises:
-        wanted = wanted.removesuffix(".py")
-        matches = [p for p in available
-                   if p.stem == f"test_{wanted}" or p.stem.startswith(f"test_{wanted}_")]
-        if len(matches) != 1:
-            names = ", ".join(p.stem.removeprefix("test_") for p in available)
-            raise SystemExit(f"mpgrade: unknown exercise {wanted!r}; choose from {names}")
-        chosen.append(matches[0])
-    return chosen
-
-
-def _plugin_installed() -> bool:
-    """Whether pytest finds the plugin by its ``pytest11`` entry point (the kit is pip-installed)."""
-    from importlib.metadata import entry_points
-
-    return any(point.name == "mpgrade" for point in entry_points(group="pytest11"))
-
-
-def pytest_command(files: list[Path], submission: Path, report_path: Path,
-                   start_method: str | None, workers: str | None, extra: list[str]) -> list[str]:
-    """The pytest command line that grades ``submission`` with the kit's own configuration."""
-    command = [sys.executable, "-m", "pytest", *map(str, files),
-               "--rootdir", str(KIT_ROOT), "-p", "no:cacheprovider", "-q", "--no-header",
-               "--submission", str(submission), "--mpgrade-report", str(report_path)]
-    ini = KIT_ROOT / "pyproject.toml"
-    if ini.is_file():
-        command += ["-c", str(ini)]
-    if not _plugin_installed():  # the kit used from its folder (e.g. Gradescope's run_autograder)
-        command += ["-p", "mpgrade.plugin"]
-    if start_method:
-        command += ["--start-method", start_method]
-    if workers:
-        command += ["-n", workers]
-    return command + extra
-
-
-def grade(submission: Path, exercises: list[str], report_path: Path | None = None,
-          start_method: str | None = None, workers: str | None = None, pytest_args: list[str] = (),
-          verbose: bool = False, timeout_s: float | None = None) -> dict:
-    """Grade ``submission`` with the official graders in a pytest child process; return report v1.
-
-    Raises RuntimeError with pytest's output when no report was produced, and
-    TimeoutError when grading took longer than ``timeout_s`` (it is then killed).
-    """
-    files = grader_files(exercises)
-    with tempfile.TemporaryDirectory(prefix="mpgrade-check-") as scratch:
-        target = report_path or Path(scratch) / "report.json"
-        log_path = Path(scratch) / "pytest.log"
-        command = pytest_command(files, submission, target, start_method, workers, list(pytest_args))
-        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-        # The grading child imports the engine from this kit, installed or not.
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GRADERS_DIR), env.get("PYTHONPATH")]))
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       cwd=KIT_ROOT, env=env, start_new_session=True)
-            try:
-                returncode = process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                _stop_grading(process)
-                raise TimeoutError(f"grading took longer than {timeout_s:g} s") from None
-        log_text = log_path.read_text(encoding="utf-8", errors="replace")
-        if verbose:
-            print(log_text)
-        try:
-            return report.load(target)
-        except (OSError, ValueError):
-            raise RuntimeError(f"{log_text[-4000:]}\ngrading did not produce a report "
-                               f"(pytest exit code {returncode})") from None
-
-
-def _stop_grading(process: subprocess.Popen) -> None:
-    """Stop a grading pytest and everything under it; return once all of it is gone.
-
-    Sandbox supervisors run in sessions of their own; SIGTERM makes each kill
-    its call's whole tree (the same happens by their parent-death signal).
-    """
-    import psutil
-
-    try:
-        tree = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        tree = []
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    for proc in tree:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(tree, timeout=10)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=5)
 
 
 def _submission(path: str) -> Path | None:
@@ -139,6 +36,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if submission is None:
         return EXIT_USAGE
     report_path = Path(args.report).resolve() if args.report else None
+    try:
+        curriculum.select(args.exercises)
+    except ValueError as problem:
+        print(f"mpgrade: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         graded = grade(submission, args.exercises, report_path, args.start_method, args.workers,
                        args.pytest_args, args.verbose, timeout_s=args.budget)
@@ -175,7 +77,8 @@ def _github_output(graded: dict | None, exercises: list[str], problem: str = "")
     if graded is not None:
         text = classroom.step_outputs(graded)
     else:
-        text = classroom.error_outputs([p.stem.removeprefix("test_") for p in grader_files(exercises)], problem)
+        points = curriculum.points_of()
+        text = classroom.error_outputs({name: points[name] for name in curriculum.select(exercises)}, problem)
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(text)
 
@@ -237,9 +140,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def _names(text: str | None) -> list[str] | None:
-    from .release import select
-
-    return select([e for e in (text or "").split(",") if e]) if text else None
+    return curriculum.select([e for e in (text or "").split(",") if e]) if text else None
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -305,7 +206,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_stubs(args: argparse.Namespace) -> int:
     try:
-        stale = generate(Path(args.solutions), Path(args.out), check_only=args.check)
+        stale = generate(Path(args.solutions), Path(args.out), check_only=args.check, table=curriculum.table())
     except MarkerError as exc:
         print(f"mpgrade stubs: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,11 +6,8 @@ called, and whether the call cleaned up after itself.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from .feedback import located, todo_hint, where_text
 from .outcomes import CheckFailed
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 
 def calls(result: CallResult, api: str, from_student: bool = True) -> int:
@@ -66,11 +63,3 @@ def require_work_in_children(result: CallResult, what: str, min_share: float = 0
                "joined before returning (a with-block on the Pool does that).")
     raise CheckFailed(f"{what}: {where}. {fix}")
 
-
-def first_unlocked_place(facts: dict, student_file: Path) -> tuple[str, str]:
-    """(``file:line: source`` line, TODO hint) for the first unprotected access a lock driver saw."""
-    violation = facts.get("first_unlocked")
-    if not violation:
-        return "", ""
-    where = located(student_file, int(violation["line"]), violation.get("source"))
-    return f"{where_text(where)}\n", todo_hint(where)

@@ -21,10 +21,13 @@ import stat
 import zipfile
 from pathlib import Path
 
+from .curriculum import grader_files, names as exercises
 from .platforms import script
-from .release import IGNORED, exercises
 from .reporters.classroom import runner_id
 from .settings import KIT_ROOT
+
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
+"""What never goes into a release or a bundle."""
 
 WORKFLOW_PYTHON = "3.14"
 """The Python the student workflow sets up: the newest the kit supports, as on Classroom 50."""
@@ -89,11 +92,13 @@ def _requirements(kit: Path) -> str:
 
 def _copy_kit(kit: Path, target: Path, names: list[str]) -> None:
     """The engine, the graders of ``names`` (hidden ones too: this is the instructor's copy) and pyproject."""
-    for package in ("mpgrade", "mpgrade_probe"):
+    for package in ("mpgrade", "mpgrade_sandboxed"):
         shutil.copytree(kit / "graders" / package, target / "graders" / package, ignore=IGNORED)
-    for grader in sorted((kit / "graders").glob("test_*.py")):
-        if grader.stem.removeprefix("test_") in names:
-            shutil.copy2(grader, target / "graders" / grader.name)
+    for name in names:
+        for grader in grader_files(name, kit):
+            copy = target / grader.relative_to(kit)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(grader, copy)
     shutil.copy2(kit / "pyproject.toml", target / "pyproject.toml")
 
 

@@ -6,14 +6,15 @@ fix it, in plain words. No grader internals.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-from mpgrade_probe.locate import find_todo
-from mpgrade_probe.plaindata import TaskRef
+from mpgrade_sandboxed.locate import find_todo, is_student_file
+from mpgrade_sandboxed.plaindata import TaskRef
 
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 ARG_LIMIT = 80
 OUTPUT_LINES = 12
@@ -223,9 +224,11 @@ def worker_error(result: CallResult, student_file: Path) -> str:
     block = text[text.rindex("Traceback (most recent call last)"):]
     lines = block.splitlines()
     where, exception = None, None
+    root = os.path.realpath(student_file.parent)
     for index, line in enumerate(lines):
         match = _TRACE_LINE.search(line)
-        if match and Path(match.group("file")).name == student_file.name:
+        if match and Path(match.group("file")).name == student_file.name \
+                and is_student_file(match.group("file"), root):
             source = lines[index + 1].strip() if index + 1 < len(lines) else ""
             where = (int(match.group("line")), source)
     for line in reversed(lines):

@@ -34,7 +34,7 @@ class UnsafeArchive(ValueError):
 
 
 @dataclass
-class Student:
+class Submission:
     """One student's submission, ready to grade."""
 
     id: str
@@ -182,13 +182,13 @@ def grader_tampering(repository: Path) -> list[str]:
     return changed
 
 
-def prepare(folder: Path, workspace: Path) -> list[Student]:
+def prepare(folder: Path, workspace: Path) -> list[Submission]:
     """Every student in ``folder``; zips are unpacked into ``workspace``. Never raises for one bad entry."""
     entries = discover(folder)
     ids = _student_ids([entry.name for entry in entries])
     students = []
     for entry in entries:
-        student = Student(id=ids[entry.name], source=entry)
+        student = Submission(id=ids[entry.name], source=entry)
         root = entry
         try:
             if is_archive(entry):

@@ -16,7 +16,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+from mpgrade_sandboxed import cgroups
+
+CGROUP_ROOT = Path(cgroups.CGROUP_ROOT)
 
 
 @dataclass(frozen=True)

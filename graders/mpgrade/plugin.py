@@ -5,9 +5,11 @@ Registers the options (see :mod:`mpgrade.settings`), the ``points`` and
 grader checks: tests in a module named ``test_exNN_*.py`` or marked with
 ``exercise``. For each check it makes one record (status, score, feedback)
 that travels with the test report (``user_properties``, so it crosses
-pytest-xdist), prints the points per exercise at the end of the run and,
-with ``--mpgrade-report``, writes report v1 through pytest-json-report's
-``pytest_json_modifyreport`` hook.
+pytest-xdist); on the controller, :mod:`mpgrade.plugin_report` prints the
+points per exercise and, with ``--mpgrade-report``, writes report v1 through
+pytest-json-report's ``pytest_json_modifyreport`` hook. A grader module that
+declares its exercise (``EXERCISE``) also gets the guard check it implies
+and a points check at collection.
 """
 from __future__ import annotations
 
@@ -18,12 +20,11 @@ from typing import Any
 
 import pytest
 
-from . import machine, report
+from .plugin_report import RECORD_KEY, Collector, ReportWriter
 from .outcomes import CheckFailed
 from .settings import ALL_METHODS, SETTINGS, START_METHODS, GradingSettings, SettingError, resolve
 from .student import Student
 
-RECORD_KEY = "mpgrade"
 DEFAULT_POINTS = 1.0
 _SETTINGS = pytest.StashKey[GradingSettings]()
 _DETAILS = pytest.StashKey[dict]()
@@ -56,12 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = random.SystemRandom().randrange(2**31)
     config.stash[_SETTINGS] = replace(settings, seed=seed)
     if workerinput is None:
-        config.pluginmanager.register(_Collector(config), "mpgrade-collector")
+        config.pluginmanager.register(Collector(config.stash[_SETTINGS]), "mpgrade-collector")
     if settings.report is not None and workerinput is None:
         if not config.getoption("json_report", False):
             config.option.json_report = True
             config.option.json_report_file = None  # ours is the report asked for
-        config.pluginmanager.register(_ReportWriter(config), "mpgrade-report-writer")
+        config.pluginmanager.register(ReportWriter(config.stash[_SETTINGS]), "mpgrade-report-writer")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -81,7 +82,10 @@ def exercise_of(item: pytest.Item) -> str | None:
     if marker is not None and marker.args:
         return str(marker.args[0])
     match = _GRADER_FILE.search(item.path.name)
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    hidden = item.path.parent.name == "hidden" and match.group(1).endswith("_hidden")
+    return match.group(1).removesuffix("_hidden") if hidden else match.group(1)
 
 
 def _points(item: pytest.Item) -> float:
@@ -138,6 +142,52 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
     return record
 
 
+def main_guard_check(student) -> None:
+    """safe under spawn and forkserver: importing runs nothing, and the script runs to the end"""
+    from .guard import check_guard
+
+    check_guard(student)
+
+
+def _declared_checks(module: pytest.Module, collected: list) -> list:
+    """The module's checks plus the ones its ``EXERCISE`` declaration implies; a points mismatch fails collection.
+
+    Only grader modules that declare an exercise are touched (a plain test module named test_ex* is not).
+    """
+    from .curriculum import Exercise, is_hidden, points_problem, read_declaration
+
+    declaration = getattr(module.obj, "EXERCISE", None)
+    hidden = is_hidden(module.path)
+    if hidden and declaration is None:
+        exercise = exercise_of(module) or ""
+        visible = module.path.parent.parent / f"test_{exercise}.py"
+        declaration = read_declaration(visible) if visible.is_file() else None
+    if not isinstance(declaration, Exercise):
+        return collected
+    items = list(collected)
+    if declaration.guard_points and not hidden:
+        guard = pytest.Function.from_parent(module, name="test_main_guard", callobj=main_guard_check)
+        guard.add_marker(pytest.mark.points(declaration.guard_points))
+        items.append(guard)
+    worth = sum(_points(i) for i in items if isinstance(i, pytest.Item))
+    if not hidden:
+        worth -= declaration.guard_points
+    problem = points_problem(module.path.name, declaration, worth, hidden)
+    if problem:
+        raise module.CollectError(problem)  # shown as the message alone, under "ERROR collecting <grader>"
+    return items
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pycollect_makemodule(module_path, parent):
+    """Grader modules get their declared checks (the guard) and a points check at collection."""
+    outcome = yield
+    module = outcome.get_result()
+    if isinstance(module, pytest.Module) and _GRADER_FILE.search(module_path.name):
+        original = module.collect
+        module.collect = lambda: _declared_checks(module, original())
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """With ``--start-method all``, run a grader check once per start method; it passes only if all pass."""
@@ -176,83 +226,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             item.user_properties.append((RECORD_KEY, record))
             report.user_properties.append((RECORD_KEY, record))
     return report
-
-
-def _records_of(user_properties: Any) -> list[dict[str, Any]]:
-    found = []
-    for prop in user_properties or ():
-        if isinstance(prop, dict):
-            found.extend(v for k, v in prop.items() if k == RECORD_KEY)
-        elif isinstance(prop, (tuple, list)) and len(prop) == 2 and prop[0] == RECORD_KEY:
-            found.append(prop[1])
-    return found
-
-
-def environment(config: pytest.Config) -> dict[str, Any]:
-    """The ``environment`` section of report v1 for this session."""
-    settings = config.stash[_SETTINGS]
-    env = machine.environment()
-    env.update(start_method=settings.start_method, seed=settings.seed, timeout_factor=settings.timeout_factor,
-               speedup_policy=settings.speedup_policy, mpgrade=_version(),
-               limits={"max_processes": settings.max_processes, "max_memory_mb": settings.max_memory_mb,
-                       "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb})
-    from .sandbox.namespaces import environment_note
-
-    env["sandbox"] = environment_note(settings.namespaces)
-    return env
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("mpgrade")
-    except Exception:
-        return "unknown"
-
-
-class _ReportWriter:
-    """Writes report v1 from pytest-json-report's collected tests (controller only)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
-        settings = self.config.stash[_SETTINGS]
-        records = [r for test in json_report.get("tests", []) for r in _records_of(test.get("user_properties"))]
-        built = report.build(records, str(settings.submission), environment(self.config))
-        report.write(built, settings.report)
-        json_report["mpgrade"] = {"report": str(settings.report), "score": built["score"],
-                                  "max_score": built["max_score"]}
-
-
-class _Collector:
-    """Gathers check records as reports arrive (on the controller under xdist) for the summary."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.records: dict[str, dict[str, Any]] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        records = _records_of(report.user_properties)
-        if records and report.when in ("setup", "call"):
-            self.records.setdefault(report.nodeid, records[-1])
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.records:
-            return
-        from .console import exercise_totals
-
-        settings = self.config.stash[_SETTINGS]
-        built = report.build(self.records.values(), str(settings.submission), {})
-        terminalreporter.write_sep("=", "mpgrade points")
-        for line in exercise_totals(built):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(f"submission: {settings.submission}   start method: "
-                                    f"{settings.start_method}   seed: {settings.seed}")
-        if settings.report is not None:
-            terminalreporter.write_line(f"report: {settings.report}")
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Race verdicts from the sandbox's shared-object facts and from counts (trusted side).
 
-Three layers, as the sandbox gathers them (see ``mpgrade_probe.races``):
+Three layers, as the sandbox gathers them (see ``mpgrade_sandboxed.lockwatch``):
 1. lock discipline: an element written by two or more processes, at least one
    of them without holding a lock (or with the read and the write in
    different holds), is a race, deterministically, however the processes
@@ -11,13 +11,31 @@ Three layers, as the sandbox gathers them (see ``mpgrade_probe.races``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .feedback import located, todo_hint, where_text
 from .outcomes import CheckFailed
-from .sandbox.launcher import CallResult
+from .sandbox.call import CallResult
 
 SUBJECT = {"value": "The shared Value is", "array": "Elements of the shared Array are",
            "dict": "Keys of the Manager dict are"}
+
+
+def unlocked_place(site: dict | None, student_file: Path) -> tuple[str, str]:
+    """(``file:line: source`` line, TODO hint) for the student's line that touched a shared object
+    without its lock, as the sandbox's lock recorder saw it; ("", "") when it saw no line.
+
+    The one rendering of a recorder site, for race verdicts and lock-discipline checks alike.
+    """
+    if not site or not site.get("line"):
+        return "", ""
+    where = located(student_file, int(site["line"]), site.get("source"))
+    return f"{where_text(where)}\n", todo_hint(where)
+
+
+def first_unlocked_place(facts: dict, student_file: Path) -> tuple[str, str]:
+    """:func:`unlocked_place` for the first unprotected access a lock-discipline driver saw."""
+    return unlocked_place(facts.get("first_unlocked"), student_file)
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,7 @@ class RaceRun:
     result: CallResult
 
 
-def judge_races(runs: list[RaceRun], student_file, fix: str) -> None:
+def judge_races(runs: list[RaceRun], student_file: Path, fix: str) -> None:
     """Fail the check, with file:line and the counts, if any run raced or lost updates."""
     __tracebackhide__ = True
     races = [race for run in runs for race in find_races(run.result)]
@@ -82,12 +100,7 @@ def judge_races(runs: list[RaceRun], student_file, fix: str) -> None:
     lines = []
     if races:
         race = races[0]
-        place = ""
-        hint = ""
-        if race.site.get("line"):
-            where = located(student_file, int(race.site["line"]), race.site.get("source"))
-            place = where_text(where) + "\n"
-            hint = todo_hint(where)
+        place, hint = unlocked_place(race.site, student_file)
         how = ("read and written by {n} processes without holding one lock from the read to the write"
                if race.split else "written by {n} processes, not all of them holding a lock")
         lines.append(f"{place}{SUBJECT.get(race.kind, 'A shared object is')} "

@@ -13,34 +13,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .curriculum import is_hidden, names as exercises
+from .exports import IGNORED, workflow
 from .settings import KIT_ROOT
-
-HIDDEN_MARK = "pytestmark = pytest.mark.hidden"
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
-
-
-def exercises(kit: Path = KIT_ROOT) -> list[str]:
-    """Exercise names that have both a stub and a grader."""
-    return sorted(p.stem for p in (kit / "exercises").glob("ex*.py")
-                  if (kit / "graders" / f"test_{p.stem}.py").is_file())
-
-
-def select(wanted: list[str] | None, kit: Path = KIT_ROOT) -> list[str]:
-    """Full exercise names for ``wanted`` (``ex01`` or ``ex01_processes``), all when it is empty."""
-    available = exercises(kit)
-    chosen = []
-    for name in wanted or available:
-        matches = [e for e in available if e == name or e.startswith(f"{name}_")]
-        if len(matches) != 1:
-            raise ValueError(f"unknown exercise {name!r}; choose from {', '.join(available)}")
-        chosen.append(matches[0])
-    return chosen
-
-
-def is_hidden(grader: Path) -> bool:
-    """A grader module students must not see."""
-    return "hidden" in grader.parts[-2:-1] or HIDDEN_MARK in grader.read_text(encoding="utf-8")
-
 
 STUDENT_README = """# Multiprocessing exercises
 
@@ -73,8 +48,6 @@ instructor may run more checks than these.
 
 def release(out: Path, kit: Path = KIT_ROOT, names: list[str] | None = None) -> list[Path]:
     """Write the student repository to ``out`` (all exercises, or ``names``); return the files written."""
-    from .exports import workflow
-
     names = exercises(kit) if names is None else names
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -84,7 +57,7 @@ def release(out: Path, kit: Path = KIT_ROOT, names: list[str] | None = None) -> 
         if path.suffix == ".md" or (path.suffix == ".py" and path.stem in names):
             shutil.copy2(path, out / "exercises" / path.name)
     graders = out / "graders"
-    for package in ("mpgrade", "mpgrade_probe"):
+    for package in ("mpgrade", "mpgrade_sandboxed"):
         shutil.copytree(kit / "graders" / package, graders / package, ignore=IGNORED)
     for grader in sorted((kit / "graders").glob("test_*.py")):
         if not is_hidden(grader) and grader.stem.removeprefix("test_") in names:

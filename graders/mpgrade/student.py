@@ -15,19 +15,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mpgrade_probe.plaindata import TaskRef
+from mpgrade_sandboxed.plaindata import TaskRef
 
 from . import feedback
 from .outcomes import CheckFailed, GradingError
-from .sandbox.launcher import CallRequest, CallResult, Limits, run_call
+from .sandbox.call import CallRequest, CallResult
+from .sandbox.launcher import run_call
+from .sandbox.runtime import Limits
 from .settings import DEFAULT_CALL_TIMEOUT_S, GradingSettings
 
 _import_failures: dict[tuple[str, str, str], str] = {}
 
 
 def task(name: str) -> TaskRef:
-    """A grader task function (from ``mpgrade_probe.tasks``) to pass to student code."""
-    from mpgrade_probe import tasks
+    """A grader task function (from ``mpgrade_sandboxed.tasks``) to pass to student code."""
+    from mpgrade_sandboxed import tasks
 
     if name not in tasks.__all__:
         raise ValueError(f"unknown grader task {name!r}; choose from {', '.join(tasks.__all__)}")
@@ -79,7 +81,7 @@ class Student:
         if result.status == "import_error" or (result.status in ("timeout", "limit")
                                                and result.phase not in ("calling", "done")):
             _import_failures[key] = text
-        if result.status in ("sandbox_error", "probe_error"):
+        if result.status in ("sandbox_error", "runtime_error"):
             raise GradingError(text)
         raise CheckFailed(text)
 
@@ -114,7 +116,7 @@ class Student:
 
     def drive(self, driver: str, *args: Any, what: str | None = None, timeout: float | None = None,
               start_method: str | None = None, **kwargs: Any) -> CallResult:
-        """Run a driver from ``mpgrade_probe.drivers`` on the student module; ``what`` names it in feedback."""
+        """Run a driver from ``mpgrade_sandboxed.drivers`` on the student module; ``what`` names it in feedback."""
         __tracebackhide__ = True
         action = what or f"the {driver.replace('_', ' ')} scenario"
         return self._checked(driver, action, args, "driver", timeout, start_method, kwargs)

@@ -31,7 +31,7 @@ def failure(message: str, began: float) -> dict:
 def main() -> None:
     began = time.time()
     try:
-        from mpgrade.cli import grade
+        from mpgrade.grading import grade
         from mpgrade.intake import exercises_folder
         from mpgrade.reporters import gradescope
     except Exception as problem:  # setup.sh failed or the image changed: still a results file

@@ -63,6 +63,7 @@ def step_outputs(report: dict[str, Any]) -> str:
     return "".join(f"{runner_id(name)}={encoded(report, name)}\n" for name in report["exercises"])
 
 
-def error_outputs(exercises: list[str], message: str, max_score: float = 10) -> str:
-    """``$GITHUB_OUTPUT`` lines when grading produced no report: an error payload per exercise."""
-    return "".join(f"{runner_id(name)}={encode(error_payload(name, message, max_score))}\n" for name in exercises)
+def error_outputs(exercises: dict[str, float], message: str) -> str:
+    """``$GITHUB_OUTPUT`` lines when grading produced no report: an error payload per exercise (name: max score)."""
+    return "".join(f"{runner_id(name)}={encode(error_payload(name, message, points))}\n"
+                   for name, points in exercises.items())

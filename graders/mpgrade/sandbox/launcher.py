@@ -1,227 +1,53 @@
-"""Run one call into student code in a sandbox and bring back plain data (trusted side).
+"""Run one call into student code in a sandbox and bring back plain data (grading process).
 
 This runs in the grading process. It never imports student code: it writes
-a request file, starts the supervisor (a fresh interpreter) that starts the
-runner, and reads two pipes until the supervisor exits, which it does only
-once every process of the call is dead:
+the runner's request and the supervisor's config, starts the supervisor (a
+fresh interpreter) that starts the runner, and reads two pipes until the
+supervisor exits, which it does only once every process of the call is dead
+(the messages and who sends them: ``mpgrade_sandboxed/protocol.py``):
 
     launcher (grading process)                   sandbox
     -------------------------                    -------
-    request.json  ------------------------------> runner reads it
-    result pipe (read end)  <-------------------- runner: framed JSON
-    supervisor stdout  <------------------------- supervisor: one JSON verdict
+    request.json  ------------------------------> runner reads it (RunRequest)
+    supervisor.json  ---------------------------> supervisor reads it (SupervisorConfig)
+    result pipe (read end)  <-------------------- runner: Started, Imported, Result (frames)
+    supervisor stdout  <------------------------- supervisor: one Verdict
     stdout.txt / stderr.txt  <------------------- student output (files, capped on read)
 
-A backstop deadline covers a supervisor that itself misbehaves: the launcher
-then kills the supervisor's whole session from here.
+The parts, each in its own module: ``runtime`` (the private runtime copy,
+the call's environment, its limits), ``call`` (CallRequest, CallResult),
+``eventloop`` (reading the pipes; the backstop deadline for a supervisor
+that itself misbehaves), ``classify`` (how the call ended) and
+``mpgrade_sandboxed.proctree`` (the sweep after a killed supervisor).
 """
 from __future__ import annotations
 
 import json
 import os
-import selectors
 import shutil
-import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from mpgrade_probe import plaindata
-from mpgrade_probe.runner import BOOT
+from mpgrade_sandboxed import plaindata, proctree
+from mpgrade_sandboxed.protocol import RunRequest, SupervisorConfig
+from mpgrade_sandboxed.runner import BOOT
 
 from .. import cpulock
 from . import namespaces
-from .capture import CapturedOutput, read_capped
+from .call import CallRequest, CallResult
+from .classify import classify
+from .eventloop import collect
+from .runtime import Limits, runtime_parent, sandbox_env
 
-CALL_MARK = "MPGRADE_CALL"
-"""Environment variable every process of a call inherits: how to find them if the supervisor is killed."""
-MAX_PIPE_BYTES = 16 * 1024 * 1024
+__all__ = ["CallRequest", "CallResult", "Limits", "run_call"]
+
 BACKSTOP_S = 10.0
 GRACE_S = 1.0
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
-PROBE_SOURCE = Path(__file__).resolve().parents[2] / "mpgrade_probe"
-_probe_copy: Path | None = None
-
-
-def probe_parent() -> Path:
-    """A private copy of ``mpgrade_probe``, made once per grading process: the only engine code the sandbox sees.
-
-    The sandbox imports the probe from here, not from ``graders/``, so neither
-    its import path nor ``mpgrade_probe.__file__`` leads a relative path away
-    to the grader modules, hidden graders or ``solutions/``.
-    """
-    global _probe_copy
-    if _probe_copy is None or not (_probe_copy / "mpgrade_probe").is_dir():
-        import atexit
-
-        folder = Path(tempfile.mkdtemp(prefix="mpgrade-probe-"))
-        shutil.copytree(PROBE_SOURCE, folder / "mpgrade_probe", ignore=shutil.ignore_patterns("__pycache__"))
-        atexit.register(shutil.rmtree, folder, True)
-        _probe_copy = folder
-    return _probe_copy
-
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one sandboxed call (each process, and the call's processes together).
-
-    Defaults let every reference solution pass with a wide margin: a Pool of
-    a few workers with numpy needs ~20 processes and a few hundred MB.
-    """
-
-    max_processes: int = 100
-    """Live processes of the call at once (counted by the supervisor; cgroup pids.max where writable)."""
-    max_memory_mb: int = 4096
-    """Resident memory of the call's processes together (watchdog; cgroup memory cap where writable)."""
-    address_space_mb: int = 2048
-    """RLIMIT_AS per process: a 20 GB allocation fails at once with MemoryError (numpy needs ~300 MB)."""
-    file_size_mb: int = 256
-    """RLIMIT_FSIZE: an output flood or a huge file stops with an error; room for SharedMemory exercises."""
-    open_files: int = 1024
-    """RLIMIT_NOFILE per process."""
-
-    def rlimits(self, timeout_s: float) -> dict[str, int]:
-        return {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": self.file_size_mb * 2**20,
-                "RLIMIT_AS": self.address_space_mb * 2**20, "RLIMIT_NOFILE": self.open_files,
-                # CPU seconds per process: a backstop only; the wall-clock deadline is what stops a call.
-                "RLIMIT_CPU": int(timeout_s) + 30}
-SANDBOX_ENV = {
-    # One BLAS thread per process: students' numpy must not oversubscribe the CPUs.
-    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-}
-
-
-@dataclass(frozen=True)
-class CallRequest:
-    """One call into a student module."""
-
-    submission: Path
-    """Folder holding the student's modules."""
-    module: str
-    """Module name, e.g. ``ex01_processes``."""
-    target: str
-    """Function name, or driver name when ``kind`` is "driver"."""
-    kind: str = "function"
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
-    start_method: str = "spawn"
-    timeout_s: float = 20.0
-    races: bool = False
-    """Hand out tracked shared objects and locks, and record how they were used."""
-    limits: Limits = Limits()
-    namespaces: str = "auto"
-    """"auto": inside bubblewrap where it works (see ``namespaces``); "off": never."""
-
-
-@dataclass
-class CallResult:
-    """Everything a call left behind, as plain data."""
-
-    status: str
-    """returned, raised, import_error, missing, timeout, limit, crashed, tampered, unencodable, sandbox_error."""
-    phase: str
-    """How far the runner got: starting, importing, calling, done."""
-    value: Any = None
-    """The decoded return value, when status is "returned"."""
-    error: dict | None = None
-    """For raised/import_error: type, message, where (file, line, source, todo)."""
-    detail: dict = field(default_factory=dict)
-    """Status-specific facts (missing name, unencodable reason, ...)."""
-    seconds: float | None = None
-    """Time inside the student function, measured in the sandbox (student code could fake its clock)."""
-    outside_seconds: float | None = None
-    """The same span seen from the grading process: from the "imported" message to the result's arrival.
-    Student code cannot shorten it by patching clocks; it includes a few ms of the runner's bookkeeping."""
-    self_cpu_s: float | None = None
-    """CPU time of the calling process (and its threads) during the call."""
-    children_cpu_s: float | None = None
-    """CPU time of the caller's children reaped during the call (joined worker processes)."""
-    api_calls: dict = field(default_factory=dict)
-    """multiprocessing APIs called during the call: {"Pool.map": {"calls": n, "from_student": m}}."""
-    import_api_calls: dict = field(default_factory=dict)
-    """The same, while the module was being imported."""
-    child_failures: list = field(default_factory=list)
-    """Child processes the student joined that had exited with a non-zero code."""
-    races: list = field(default_factory=list)
-    """Per-process facts on shared-object use (see mpgrade_probe.races), when asked for."""
-    shm_left: list = field(default_factory=list)
-    """SharedMemory blocks the caller created and had not unlinked when it returned."""
-    evidence: list = field(default_factory=list)
-    """Records left by grader tasks (pid, ppid, start, end, cpu_s)."""
-    live_children: list = field(default_factory=list)
-    """Processes still running when the student function returned."""
-    killed: list = field(default_factory=list)
-    """Processes the supervisor had to kill after the call."""
-    left_alive: list = field(default_factory=list)
-    """PIDs that survived every kill sweep (should always be empty)."""
-    exitcode: int | None = None
-    timed_out: bool = False
-    limit: str | None = None
-    """"processes" or "memory" when the call was stopped for exceeding that limit."""
-    supervision: dict = field(default_factory=dict)
-    """The supervisor's figures: cgroup mode, peak processes and memory, limits, /dev/shm entries swept."""
-    elapsed_s: float = 0.0
-    stdout: CapturedOutput = CapturedOutput("", 0, False)
-    stderr: CapturedOutput = CapturedOutput("", 0, False)
-    runner_pid: int | None = None
-
-
-def _frames(data: bytes) -> list[tuple[dict, int]]:
-    """The messages in ``data``, each with the offset where it ends."""
-    messages = []
-    offset = 0
-    while offset + 4 <= len(data):
-        (size,) = struct.unpack(">I", data[offset:offset + 4])
-        if offset + 4 + size > len(data):
-            break
-        try:
-            message = json.loads(data[offset + 4:offset + 4 + size])
-        except ValueError:
-            break
-        offset += 4 + size
-        if isinstance(message, dict):
-            messages.append((message, offset))
-    return messages
-
-
-def _arrival(arrivals: list[tuple[int, float]], end: int) -> float | None:
-    """When the byte before offset ``end`` reached us (``arrivals``: bytes received so far, monotonic time)."""
-    for received, when in arrivals:
-        if received >= end:
-            return when
-    return None
-
-
-def _sandbox_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST", "PYTHON", "MPGRADE", "COV_CORE"))}
-    env.update(SANDBOX_ENV)
-    return env
-
-
-def _kill_session(proc: subprocess.Popen) -> None:
-    try:
-        import psutil
-
-        for child in psutil.Process(proc.pid).children(recursive=True):
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
-    except Exception:
-        pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run_call(request: CallRequest) -> CallResult:
@@ -244,211 +70,33 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     scratch.mkdir()
     evidence.mkdir()
     read_fd, write_fd = os.pipe()
-    runner_request = {
-        "submission": str(Path(request.submission).resolve()),
-        "module": request.module,
-        "target": {"kind": request.kind, "name": request.target},
-        "args": plaindata.to_plain(list(request.args)),
-        "kwargs": plaindata.to_plain(dict(request.kwargs)),
-        "start_method": request.start_method,
-        "races": request.races,
-        "evidence_dir": str(evidence),
-        "result_fd": write_fd,
-    }
-    (workdir / "request.json").write_text(json.dumps(runner_request), encoding="utf-8")
-    env = _sandbox_env()
-    env["HOME"] = env["TMPDIR"] = str(scratch)
+    runner_request = RunRequest(
+        submission=str(Path(request.submission).resolve()), module=request.module, kind=request.kind,
+        target=request.target, args=plaindata.to_plain(list(request.args)),
+        kwargs=plaindata.to_plain(dict(request.kwargs)), start_method=request.start_method, races=request.races,
+        evidence_dir=str(evidence), result_fd=write_fd,
+    )
+    (workdir / "request.json").write_text(json.dumps(runner_request.to_plain()), encoding="utf-8")
     mark = uuid.uuid4().hex
-    env[CALL_MARK] = mark
-    if cpus:
-        env["PYTHON_CPU_COUNT"] = str(len(cpus))  # os.cpu_count() in the student's code (Python 3.13+)
-    argv = [sys.executable, "-I", "-B", "-c", BOOT, str(probe_parent()), str(workdir / "request.json")]
+    argv = [sys.executable, "-I", "-B", "-c", BOOT, str(runtime_parent()), str(workdir / "request.json")]
     if namespaces.wanted(request.namespaces):
-        argv = namespaces.command(argv, workdir, Path(request.submission), [probe_parent()])
-    config = {
-        "argv": argv,
-        "cwd": str(scratch),
-        "env": env,
-        "stdout": str(workdir / "stdout.txt"),
-        "stderr": str(workdir / "stderr.txt"),
-        "timeout": request.timeout_s,
-        "grace": GRACE_S,
-        "result_fd": write_fd,
-        "rlimits": request.limits.rlimits(request.timeout_s),
-        "max_processes": request.limits.max_processes,
-        "max_memory_mb": request.limits.max_memory_mb,
-        "probe_parent": str(probe_parent()),
-        "cpus": list(cpus or ()),
-    }
-    (workdir / "supervisor.json").write_text(json.dumps(config), encoding="utf-8")
-    supervisor = subprocess.Popen(
-        [sys.executable, "-I", str(SUPERVISOR), str(workdir / "supervisor.json")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=open(workdir / "supervisor.err", "wb"), pass_fds=(write_fd,),
-        start_new_session=True, close_fds=True,
+        argv = namespaces.command(argv, workdir, Path(request.submission), [runtime_parent()])
+    config = SupervisorConfig(
+        argv=argv, cwd=str(scratch), env=sandbox_env(scratch, mark, cpus), stdout=str(workdir / "stdout.txt"),
+        stderr=str(workdir / "stderr.txt"), timeout_s=request.timeout_s, grace_s=GRACE_S, result_fd=write_fd,
+        runtime_parent=str(runtime_parent()), rlimits=request.limits.rlimits(request.timeout_s),
+        max_processes=request.limits.max_processes, max_memory_mb=request.limits.max_memory_mb,
+        cpus=list(cpus or ()),
     )
+    (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
+    with open(workdir / "supervisor.err", "wb") as supervisor_err:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-I", str(SUPERVISOR), str(runtime_parent()), str(workdir / "supervisor.json")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=supervisor_err, pass_fds=(write_fd,),
+            start_new_session=True, close_fds=True,
+        )
     os.close(write_fd)
-    result_bytes, verdict_bytes = bytearray(), bytearray()
-    arrivals: list[tuple[int, float]] = []
-    overflow = False
-    selector = selectors.DefaultSelector()
-    os.set_blocking(read_fd, False)
-    selector.register(read_fd, selectors.EVENT_READ, "result")
-    selector.register(supervisor.stdout, selectors.EVENT_READ, "verdict")
-    backstop = time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S
-    supervisor_done = False
-    try:
-        while not supervisor_done:
-            remaining = backstop - time.monotonic()
-            if remaining <= 0:
-                _kill_session(supervisor)
-                break
-            for key, _ in selector.select(timeout=min(remaining, 0.5)):
-                if key.data == "result":
-                    try:
-                        chunk = os.read(read_fd, 65536)
-                    except BlockingIOError:
-                        continue
-                    if not chunk:
-                        selector.unregister(read_fd)
-                    elif len(result_bytes) + len(chunk) <= MAX_PIPE_BYTES:
-                        result_bytes += chunk
-                        arrivals.append((len(result_bytes), time.monotonic()))
-                    else:
-                        overflow = True
-                else:
-                    chunk = os.read(supervisor.stdout.fileno(), 65536)
-                    if chunk:
-                        verdict_bytes += chunk
-                    else:
-                        supervisor_done = True
-        # The runner's messages were all written before the supervisor finished.
-        try:
-            while chunk := os.read(read_fd, 65536):
-                if len(result_bytes) + len(chunk) > MAX_PIPE_BYTES:
-                    overflow = True
-                    break
-                result_bytes += chunk
-                arrivals.append((len(result_bytes), time.monotonic()))
-        except BlockingIOError:
-            pass
-    finally:
-        selector.close()
-        os.close(read_fd)
-        try:
-            supervisor.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _kill_session(supervisor)
-            supervisor.wait(timeout=5)
-        supervisor.stdout.close()
-    if not verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
-        _sweep_orphans(mark, supervisor.pid)
-    framed = _frames(bytes(result_bytes))
-    result = _assemble(workdir, [message for message, _ in framed], verdict_bytes, overflow)
-    ends = {message.get("event"): end for message, end in framed}
-    if "imported" in ends and "result" in ends and result.status != "tampered":
-        began, ended = _arrival(arrivals, ends["imported"]), _arrival(arrivals, ends["result"])
-        if began is not None and ended is not None:
-            result.outside_seconds = ended - began
-    if not verdict_bytes.strip() and supervisor.returncode == -signal.SIGKILL and result.runner_pid:
-        result.status, result.detail = "crashed", {"supervisor_killed": True}
-    return result
-
-
-def _sweep_orphans(mark: str, supervisor_pid: int) -> None:
-    """Kill every process carrying this call's mark, and the call's cgroup, until none is left."""
-    from mpgrade_probe import proctree
-
-    for folder in proctree.call_cgroups(supervisor_pid).values():
-        for _ in range(100):
-            try:
-                pids = [int(line) for line in Path(folder, "cgroup.procs").read_text().split()]
-            except (OSError, ValueError):
-                break
-            if not pids:
-                break
-            for pid in pids:
-                _kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
-    for _ in range(100):
-        marked = proctree.with_environment(CALL_MARK, mark)
-        if not marked:
-            return
-        for pid in marked:
-            _kill(pid, signal.SIGSTOP)
-        for pid in marked:
-            _kill(pid, signal.SIGKILL)
-        time.sleep(0.02)
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflow: bool) -> CallResult:
-    try:
-        verdict = json.loads(verdict_bytes.decode("utf-8").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        err = read_capped(str(workdir / "supervisor.err")).text
-        verdict = {"exitcode": None, "timed_out": False, "supervisor_error": err[-2000:]}
-    events = {m.get("event"): m for m in messages}
-    phase = "starting"
-    if "started" in events:
-        phase = "importing"
-    if "imported" in events:
-        phase = "calling"
-    result = CallResult(
-        status="sandbox_error", phase=phase,
-        exitcode=verdict.get("exitcode"), timed_out=bool(verdict.get("timed_out")), limit=verdict.get("limit"),
-        supervision={k: verdict.get(k) for k in ("cgroup", "peak_processes", "peak_memory_mb", "limits", "shm_swept")},
-        elapsed_s=float(verdict.get("elapsed_s") or 0.0),
-        killed=list(verdict.get("killed") or []), left_alive=list(verdict.get("left_alive") or []),
-        stdout=read_capped(str(workdir / "stdout.txt")),
-        stderr=read_capped(str(workdir / "stderr.txt")),
-        runner_pid=(events.get("started") or {}).get("pid"),
-    )
-    final = events.get("result")
-    counts = {name: sum(1 for m in messages if m.get("event") == name) for name in ("started", "imported", "result")}
-    if result.limit:  # whatever was sent (forked copies of the runner may send too), the call was stopped
-        result.status = "limit"
-        result.detail = {"limit": result.limit, **result.supervision}
-    elif any(count > 1 for count in counts.values()) or set(events) - {"started", "imported", "result"}:
-        # The runner sends each message once; anything else was written by student code.
-        result.status, result.detail = "tampered", {"messages": len(messages)}
-    elif final is not None:
-        result.phase = "done"
-        result.status = str(final.get("status"))
-        result.error = final.get("error")
-        result.seconds = final.get("seconds")
-        result.self_cpu_s = final.get("self_cpu_s")
-        result.children_cpu_s = final.get("children_cpu_s")
-        result.api_calls = dict(final.get("api_calls") or {})
-        result.import_api_calls = dict(final.get("import_api_calls") or (events.get("imported") or {}).get("api_calls") or {})
-        result.shm_left = list(final.get("shm_left") or [])
-        result.evidence = [e for e in final.get("evidence") or [] if isinstance(e, dict)]
-        result.races = [e for e in final.get("races") or [] if isinstance(e, dict)]
-        result.child_failures = [e for e in final.get("child_failures") or [] if isinstance(e, dict)]
-        result.live_children = list(final.get("live_children") or [])
-        if result.status == "returned":
-            try:
-                result.value = plaindata.loads(json.dumps(final.get("value")))
-            except ValueError as exc:
-                result.status, result.detail = "unencodable", {"reason": str(exc)}
-        elif result.status in ("missing", "unencodable", "probe_error"):
-            result.detail = {k: v for k, v in final.items() if k not in ("event", "status")}
-    elif overflow:
-        result.status, result.detail = "unencodable", {"reason": "the sandbox sent more than 16 MB"}
-    elif result.timed_out:
-        result.status = "timeout"
-    elif "supervisor_error" in verdict:
-        result.status, result.detail = "sandbox_error", {"reason": verdict["supervisor_error"]}
-    else:
-        result.status = "crashed"
-    return result
+    received = collect(supervisor, read_fd, backstop=time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S)
+    if not received.verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
+        proctree.sweep_call(mark, supervisor.pid)
+    return classify(workdir, received, supervisor.returncode)

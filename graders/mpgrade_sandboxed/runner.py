@@ -2,29 +2,27 @@
 
 This runs in a fresh interpreter started by the supervisor, in its own
 session, with stdout and stderr going to size-limited files. It reads a
-request file, sends framed JSON messages on the result pipe (an inherited
-file descriptor owned by the trusted side) and then leaves with ``os._exit``:
-whatever student processes are still alive are the supervisor's to kill.
-
-Messages (4-byte big-endian length, then UTF-8 JSON):
-  {"event": "started", "pid": ...}
-  {"event": "imported", "seconds": ...}
-  {"event": "result", "status": "returned"|"raised"|"import_error"|"missing"|"unencodable", ...}
+:class:`~mpgrade_sandboxed.protocol.RunRequest`, sends ``Started``,
+``Imported`` and ``Result`` messages on the result pipe (an inherited file
+descriptor owned by the trusted side; see ``protocol.py`` for the whole
+exchange) and then leaves with ``os._exit``: whatever student processes are
+still alive are the supervisor's to kill.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import multiprocessing
 import os
-import struct
 import sys
 import time
 from typing import Any
 
-from mpgrade_probe import drivers, plaindata, proctree, races, tasks
-from mpgrade_probe.locate import describe, module_level_frame
-from mpgrade_probe.spies import Spies
+from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, proctree, tasks
+from mpgrade_sandboxed.locate import describe, module_level_frame
+from mpgrade_sandboxed.protocol import Imported, Message, Result, RunRequest, Started, Status, write_frame
+from mpgrade_sandboxed.spies import Spies
 
 MAX_RESULT_BYTES = 8 * 1024 * 1024
 INFRASTRUCTURE = ("resource_tracker", "forkserver")
@@ -36,13 +34,8 @@ class Channel:
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
-        frame = struct.pack(">I", len(data)) + data
-        view = memoryview(frame)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
+    def send(self, message: Message) -> None:
+        write_frame(self.fd, message)
 
 
 def _resolve_tasks(value: Any) -> Any:
@@ -141,7 +134,7 @@ def _trap_process_creation() -> None:
     concurrent.futures.process.ProcessPoolExecutor.__init__ = trap("a ProcessPoolExecutor was created")  # type: ignore[method-assign]
 
 
-def _run_script(path: str, spies: Spies, run_name: str = "__main__") -> dict[str, Any]:
+def _run_script(path: str, spies: Spies, run_name: str = "__main__") -> Result:
     """Run the student's file as ``python FILE`` would (or import it as spawn's children do)."""
     import runpy
 
@@ -149,43 +142,46 @@ def _run_script(path: str, spies: Spies, run_name: str = "__main__") -> dict[str
     began = time.perf_counter()
     spies.active = True
     exit_code: Any = 0
-    outcome: dict[str, Any] = {"status": "returned"}
+    status, error = Status.RETURNED, None
     try:
         runpy.run_path(path, run_name=run_name)
     except SystemExit as exc:
         exit_code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
     except BaseException as exc:
-        outcome = {"status": "raised", "error": describe(exc, os.path.dirname(path))}
+        status, error = Status.RAISED, describe(exc, os.path.dirname(path))
         if isinstance(exc, StartedAtImport):
-            outcome["error"]["where"] = module_level_frame(exc, os.path.dirname(path)) or outcome["error"]["where"]
+            error["where"] = module_level_frame(exc, os.path.dirname(path)) or error["where"]
     spies.active = False
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-    outcome.update(value={"exit_code": exit_code or 0}, seconds=time.perf_counter() - began,
-                   api_calls=spies.snapshot(), live_children=_live_children(),
-                   child_failures=spies.child_failures,
-                   shm_left=_blocks_left(spies.created_blocks))
-    return outcome
+    return Result(status, error=error, value={"exit_code": exit_code or 0}, seconds=time.perf_counter() - began,
+                  api_calls=spies.snapshot(), live_children=_live_children(),
+                  child_failures=spies.child_failures,
+                  shm_left=_blocks_left(spies.created_blocks))
 
 
-def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
-    submission = os.path.realpath(request["submission"])
+def _missing(missing: drivers.MissingName) -> Result:
+    return Result(Status.MISSING, detail={"name": missing.name, "kind": missing.kind, "found": missing.found})
+
+
+def run(request: RunRequest, channel: Channel) -> Result:
+    submission = os.path.realpath(request.submission)
     # Student files come after the standard library and the probe, so a
     # student's random.py or json.py cannot replace a module we rely on.
     sys.path.append(submission)
-    os.environ[tasks.EVIDENCE_ENV] = request["evidence_dir"]
-    multiprocessing.set_start_method(request["start_method"], force=True)
+    os.environ[tasks.EVIDENCE_ENV] = request.evidence_dir
+    os.environ[locate.SUBMISSION_ENV] = submission
+    multiprocessing.set_start_method(request.start_method, force=True)
     spies = Spies(submission)
     spies.install()
-    if request.get("races"):
-        os.environ[races.RUNNER_ENV] = str(os.getpid())
-        os.environ[races.SUBMISSION_ENV] = submission
-        races.install()
-    channel.send({"event": "started", "pid": os.getpid()})
+    if request.races:
+        os.environ[lockwatch.RUNNER_ENV] = str(os.getpid())
+        lockwatch.install()
+    channel.send(Started(os.getpid()))
 
-    if request["target"]["kind"] in ("script", "mp_main_import"):
-        path = os.path.join(submission, request["module"] + ".py")
-        if request["target"]["kind"] == "mp_main_import":
+    if request.kind in ("script", "mp_main_import"):
+        path = os.path.join(submission, request.module + ".py")
+        if request.kind == "mp_main_import":
             _trap_process_creation()
             return _run_script(path, spies, run_name="__mp_main__")
         return _run_script(path, spies)
@@ -193,28 +189,26 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     began = time.perf_counter()
     spies.active = True
     try:
-        module = importlib.import_module(request["module"])
+        module = importlib.import_module(request.module)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
-        return {"status": "import_error", "error": describe(exc, submission),
-                "import_api_calls": spies.snapshot()}
+        return Result(Status.IMPORT_ERROR, error=describe(exc, submission), import_api_calls=spies.snapshot())
     spies.active = False
     import_calls = spies.snapshot()
     spies.counts.clear()
-    channel.send({"event": "imported", "seconds": time.perf_counter() - began, "api_calls": import_calls})
+    channel.send(Imported(time.perf_counter() - began, import_calls))
 
-    target = request["target"]
     try:
-        args = _resolve_tasks(plaindata.loads(json.dumps(request.get("args", []))))
-        kwargs = _resolve_tasks(plaindata.loads(json.dumps(request.get("kwargs", {}))))
-        if target["kind"] == "driver":
-            if target["name"] not in drivers.__all__:
-                raise ValueError(f"unknown driver {target['name']!r}")
-            function = getattr(drivers, target["name"])
+        args = _resolve_tasks(plaindata.loads(json.dumps(request.args)))
+        kwargs = _resolve_tasks(plaindata.loads(json.dumps(request.kwargs)))
+        if request.kind == "driver":
+            if request.target not in drivers.__all__:
+                raise ValueError(f"unknown driver {request.target!r}")
+            function = getattr(drivers, request.target)
             args = [module, *args]
         else:
-            function = drivers.require(module, target["name"], "function")
+            function = drivers.require(module, request.target, "function")
     except drivers.MissingName as missing:
-        return {"status": "missing", "name": missing.name, "kind": missing.kind, "found": missing.found}
+        return _missing(missing)
 
     began = time.perf_counter()
     cpu_began, children_began = time.process_time(), _children_cpu()
@@ -222,44 +216,38 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
     try:
         value = function(*args, **kwargs)
     except drivers.MissingName as missing:
-        return {"status": "missing", "name": missing.name, "kind": missing.kind, "found": missing.found}
+        return _missing(missing)
     except BaseException as exc:
-        outcome: dict[str, Any] = {"status": "raised", "error": describe(exc, submission)}
+        outcome = Result(Status.RAISED, error=describe(exc, submission))
     else:
-        outcome = {"status": "returned"}
         try:
-            outcome["value"] = plaindata.to_plain(value)
-            if len(json.dumps(outcome["value"])) > MAX_RESULT_BYTES:
-                outcome = {"status": "unencodable", "reason": "the returned value is larger than 8 MB"}
+            outcome = Result(Status.RETURNED, value=plaindata.to_plain(value))
+            if len(json.dumps(outcome.value)) > MAX_RESULT_BYTES:
+                outcome = Result(Status.UNENCODABLE, detail={"reason": "the returned value is larger than 8 MB"})
         except BaseException as exc:
-            outcome = {"status": "unencodable", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+            outcome = Result(Status.UNENCODABLE, detail={"reason": f"{type(exc).__name__}: {exc}"[:300]})
     spies.active = False
-    outcome["seconds"] = time.perf_counter() - began
-    outcome["self_cpu_s"] = time.process_time() - cpu_began
-    outcome["children_cpu_s"] = _children_cpu() - children_began
-    outcome["api_calls"] = spies.snapshot()
-    outcome["child_failures"] = spies.child_failures
-    outcome["import_api_calls"] = import_calls
-    races.flush()
-    outcome["evidence"] = _evidence(request["evidence_dir"])
-    outcome["races"] = _evidence(request["evidence_dir"], prefix="races-")
-    outcome["live_children"] = _live_children()
-    outcome["shm_left"] = _blocks_left(spies.created_blocks)
-    return outcome
+    seconds = time.perf_counter() - began
+    self_cpu_s = time.process_time() - cpu_began
+    children_cpu_s = _children_cpu() - children_began
+    api_calls = spies.snapshot()
+    lockwatch.flush()
+    return dataclasses.replace(
+        outcome, seconds=seconds, self_cpu_s=self_cpu_s, children_cpu_s=children_cpu_s, api_calls=api_calls,
+        child_failures=spies.child_failures, import_api_calls=import_calls,
+        evidence=_evidence(request.evidence_dir), races=_evidence(request.evidence_dir, prefix="races-"),
+        live_children=_live_children(), shm_left=_blocks_left(spies.created_blocks))
 
 
 def main(request_path: str) -> None:
     with open(request_path, encoding="utf-8") as handle:
-        request = json.load(handle)
-    channel = Channel(int(request["result_fd"]))
+        request = RunRequest.from_plain(json.load(handle))
+    channel = Channel(request.result_fd)
     try:
-        outcome = run(request, channel)
-        outcome["event"] = "result"
-        channel.send(outcome)
+        channel.send(run(request, channel))
     except BaseException as exc:  # a bug here must still come home as data
         try:
-            channel.send({"event": "result", "status": "probe_error",
-                          "reason": f"{type(exc).__name__}: {exc}"[:500]})
+            channel.send(Result(Status.RUNTIME_ERROR, detail={"reason": f"{type(exc).__name__}: {exc}"[:500]}))
         except OSError:
             pass
     finally:
@@ -281,7 +269,7 @@ def _installed_only(path: list[str]) -> list[str]:
 
 BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]);"
-    "from mpgrade_probe import runner; runner.hide_the_kit(); runner.main(sys.argv[2])"
+    "from mpgrade_sandboxed import runner; runner.hide_the_kit(); runner.main(sys.argv[2])"
 )
 """Source for ``python -I -c``: the runner's ``__main__`` has no file, so spawn
 and forkserver children never re-import it."""

@@ -1,0 +1,99 @@
+"""The grading engine: one submission graded by the kit's graders in a pytest child process (trusted side).
+
+Runs in the grading process (``mpgrade check``, a batch worker, a platform
+script); the pytest child it starts runs the graders, which in turn start a
+sandbox per call. Nothing a submission does can reach this process: it only
+reads the report v1 file the child writes.
+
+    this process --(pytest command line, PYTHONPATH=graders)--> pytest child --(sandbox per call)--> student code
+    this process <--(report v1 JSON file)-- pytest child
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import curriculum, report
+from .settings import GRADERS_DIR, KIT_ROOT
+
+
+def grader_files(exercises: list[str]) -> list[Path]:
+    """The official grader modules for ``exercises`` (``ex01`` or ``ex01_processes``), or all; hidden checks
+    included where the kit has them (the instructor's copy; a student release has none).
+
+    Raises ValueError naming the exercises there are for an unknown one.
+    """
+    return [path for name in curriculum.select(list(exercises)) for path in curriculum.grader_files(name)]
+
+
+def _plugin_installed() -> bool:
+    """Whether pytest finds the plugin by its ``pytest11`` entry point (the kit is pip-installed)."""
+    from importlib.metadata import entry_points
+
+    return any(point.name == "mpgrade" for point in entry_points(group="pytest11"))
+
+
+def pytest_command(files: list[Path], submission: Path, report_path: Path,
+                   start_method: str | None, workers: str | None, extra: list[str]) -> list[str]:
+    """The pytest command line that grades ``submission`` with the kit's own configuration."""
+    command = [sys.executable, "-m", "pytest", *map(str, files),
+               "--rootdir", str(KIT_ROOT), "-p", "no:cacheprovider", "-q", "--no-header",
+               "--submission", str(submission), "--mpgrade-report", str(report_path)]
+    ini = KIT_ROOT / "pyproject.toml"
+    if ini.is_file():
+        command += ["-c", str(ini)]
+    if not _plugin_installed():  # the kit used from its folder (e.g. Gradescope's run_autograder)
+        command += ["-p", "mpgrade.plugin"]
+    if start_method:
+        command += ["--start-method", start_method]
+    if workers:
+        command += ["-n", workers]
+    return command + extra
+
+
+def grade(submission: Path, exercises: list[str], report_path: Path | None = None,
+          start_method: str | None = None, workers: str | None = None, pytest_args: list[str] = (),
+          verbose: bool = False, timeout_s: float | None = None) -> dict:
+    """Grade ``submission`` with the official graders in a pytest child process; return report v1.
+
+    Raises RuntimeError with pytest's output when no report was produced, and
+    TimeoutError when grading took longer than ``timeout_s`` (it is then killed).
+    """
+    files = grader_files(exercises)
+    with tempfile.TemporaryDirectory(prefix="mpgrade-check-") as scratch:
+        target = report_path or Path(scratch) / "report.json"
+        log_path = Path(scratch) / "pytest.log"
+        command = pytest_command(files, submission, target, start_method, workers, list(pytest_args))
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+        # The grading child imports the engine from this kit, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GRADERS_DIR), env.get("PYTHONPATH")]))
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       cwd=KIT_ROOT, env=env, start_new_session=True)
+            try:
+                returncode = process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                _stop_grading(process)
+                raise TimeoutError(f"grading took longer than {timeout_s:g} s") from None
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        if verbose:
+            print(log_text)
+        try:
+            return report.load(target)
+        except (OSError, ValueError):
+            raise RuntimeError(f"{log_text[-4000:]}\ngrading did not produce a report "
+                               f"(pytest exit code {returncode})") from None
+
+
+def _stop_grading(process: subprocess.Popen) -> None:
+    """Stop a grading pytest and everything under it; return once all of it is gone.
+
+    Sandbox supervisors run in sessions of their own; SIGTERM makes each kill
+    its call's whole tree (the same happens by their parent-death signal).
+    """
+    from mpgrade_sandboxed import proctree
+
+    proctree.stop_session(process.pid, reap=process.wait)

@@ -1,0 +1,94 @@
+"""What a grader asks the sandbox for and what it gets back: CallRequest and CallResult (grading process).
+
+Plain data on the trusted side. ``mpgrade`` exports both; ``run_call`` (in
+``launcher``) turns a CallRequest into a CallResult. The result's ``status``
+and ``phase`` are the protocol's ``Status`` and ``Phase`` (``str`` enums,
+so ``result.status == "returned"`` holds).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mpgrade_sandboxed.protocol import Phase, Status
+
+from .capture import CapturedOutput
+from .runtime import Limits
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call into a student module."""
+
+    submission: Path
+    """Folder holding the student's modules."""
+    module: str
+    """Module name, e.g. ``ex01_processes``."""
+    target: str
+    """Function name, or driver name when ``kind`` is "driver"."""
+    kind: str = "function"
+    """"function", "driver" (a driver from ``mpgrade_sandboxed.drivers``), "script" or "mp_main_import"."""
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    start_method: str = "spawn"
+    timeout_s: float = 20.0
+    races: bool = False
+    """Hand out tracked shared objects and locks, and record how they were used."""
+    limits: Limits = Limits()
+    namespaces: str = "auto"
+    """"auto": inside bubblewrap where it works (see ``namespaces``); "off": never."""
+
+
+@dataclass
+class CallResult:
+    """Everything a call left behind, as plain data."""
+
+    status: Status
+    """How the call ended (a ``str``: compares equal to "returned", "raised", ...; see ``Status``)."""
+    phase: Phase
+    """How far the runner got: starting, importing, calling, done (see ``Phase``)."""
+    value: Any = None
+    """The decoded return value, when status is "returned"."""
+    error: dict | None = None
+    """For raised/import_error: type, message, where (file, line, source, todo)."""
+    detail: dict = field(default_factory=dict)
+    """Status-specific facts (missing name, unencodable reason, ...)."""
+    seconds: float | None = None
+    """Time inside the student function, measured in the sandbox (student code could fake its clock)."""
+    outside_seconds: float | None = None
+    """The same span seen from the grading process: from the "imported" message to the result's arrival.
+    Student code cannot shorten it by patching clocks; it includes a few ms of the runner's bookkeeping."""
+    self_cpu_s: float | None = None
+    """CPU time of the calling process (and its threads) during the call."""
+    children_cpu_s: float | None = None
+    """CPU time of the caller's children reaped during the call (joined worker processes)."""
+    api_calls: dict = field(default_factory=dict)
+    """multiprocessing APIs called during the call: {"Pool.map": {"calls": n, "from_student": m}}."""
+    import_api_calls: dict = field(default_factory=dict)
+    """The same, while the module was being imported."""
+    child_failures: list = field(default_factory=list)
+    """Child processes the student joined that had exited with a non-zero code."""
+    races: list = field(default_factory=list)
+    """Per-process facts on shared-object use (see mpgrade_sandboxed.lockwatch), when asked for."""
+    shm_left: list = field(default_factory=list)
+    """SharedMemory blocks the caller created and had not unlinked when it returned."""
+    evidence: list = field(default_factory=list)
+    """Records left by grader tasks (pid, ppid, start, end, cpu_s)."""
+    live_children: list = field(default_factory=list)
+    """Processes still running when the student function returned."""
+    killed: list = field(default_factory=list)
+    """Processes the supervisor had to kill after the call."""
+    left_alive: list = field(default_factory=list)
+    """PIDs that survived every kill sweep (should always be empty)."""
+    exitcode: int | None = None
+    timed_out: bool = False
+    limit: str | None = None
+    """"processes" or "memory" when the call was stopped for exceeding that limit."""
+    supervision: dict = field(default_factory=dict)
+    """The supervisor's figures: cgroup mode, peak processes and memory, limits, /dev/shm entries swept."""
+    elapsed_s: float = 0.0
+    stdout: CapturedOutput = CapturedOutput("", 0, False)
+    stderr: CapturedOutput = CapturedOutput("", 0, False)
+    runner_pid: int | None = None
+

@@ -1,0 +1,119 @@
+"""Count which multiprocessing APIs student code calls (sandbox side).
+
+Installed in the runner process before the student module is imported; the
+counts come home with the call's result. A call counts as "from the
+student" when the calling frame is in the submission
+(``locate.called_from_student``), so ``Pool`` starting its own workers does
+not look like the student starting processes.
+Only the runner process is watched, not the student's child processes.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from typing import Any, Callable
+
+from mpgrade_sandboxed.locate import called_from_student
+
+WATCHED = {
+    "Process.start": "multiprocessing.process:BaseProcess.start",
+    "Process.join": "multiprocessing.process:BaseProcess.join",
+    "Pool.__init__": "multiprocessing.pool:Pool.__init__",
+    "Pool.__enter__": "multiprocessing.pool:Pool.__enter__",
+    "Pool.close": "multiprocessing.pool:Pool.close",
+    "Pool.terminate": "multiprocessing.pool:Pool.terminate",
+    "Pool.map": "multiprocessing.pool:Pool.map",
+    "Pool.starmap": "multiprocessing.pool:Pool.starmap",
+    "Pool.imap": "multiprocessing.pool:Pool.imap",
+    "Pool.imap_unordered": "multiprocessing.pool:Pool.imap_unordered",
+    "Pool.map_async": "multiprocessing.pool:Pool.map_async",
+    "Pool.apply_async": "multiprocessing.pool:Pool.apply_async",
+    "ThreadPool.__init__": "multiprocessing.pool:ThreadPool.__init__",
+    "Pipe": "multiprocessing.connection:Pipe",
+    "Connection.close": "multiprocessing.connection:_ConnectionBase.close",
+    "BaseManager.start": "multiprocessing.managers:BaseManager.start",
+    "SharedMemory.__init__": "multiprocessing.shared_memory:SharedMemory.__init__",
+    "SharedMemory.close": "multiprocessing.shared_memory:SharedMemory.close",
+    "SharedMemory.unlink": "multiprocessing.shared_memory:SharedMemory.unlink",
+    "ProcessPoolExecutor.submit": "concurrent.futures.process:ProcessPoolExecutor.submit",
+    "ProcessPoolExecutor.shutdown": "concurrent.futures.process:ProcessPoolExecutor.shutdown",
+    "ThreadPoolExecutor.submit": "concurrent.futures.thread:ThreadPoolExecutor.submit",
+    "Thread.start": "threading:Thread.start",
+}
+"""The APIs whose calls are counted: the name graders ask for (``calls(result, "Pool.map")``)
+-> where it is defined (``module:attribute path``). APIs, not exercises: a grader
+of any exercise can ask about any of them."""
+
+
+def _joined(spies: Spies, args: tuple, kwargs: dict) -> None:
+    """``Process.join`` returned: remember a child the student joined that had failed."""
+    code = getattr(args[0], "exitcode", None) if args else None
+    if code and len(spies.child_failures) < 100 and called_from_student(3, spies.root):
+        spies.child_failures.append({"exitcode": code, "name": getattr(args[0], "name", "?")})
+
+
+def _opened_block(spies: Spies, args: tuple, kwargs: dict) -> None:
+    """``SharedMemory.__init__`` returned: remember a block this process created."""
+    block = args[0] if args else None
+    if getattr(block, "_name", None) and (kwargs.get("create") or (len(args) > 2 and args[2])):
+        spies.created_blocks.append(block.name)
+
+
+AFTER = {"Process.join": _joined, "SharedMemory.__init__": _opened_block}
+"""Evidence some watched APIs leave besides their count, gathered after the call returns."""
+
+
+class Spies:
+    """Counters for every watched API: total calls, and calls made from submission code."""
+
+    def __init__(self, submission: str) -> None:
+        self.root = os.path.realpath(submission)
+        self.counts: dict[str, dict[str, int]] = {}
+        self.active = False
+        self.created_blocks: list[str] = []
+        """Names of SharedMemory blocks created in this process while watching."""
+        self.child_failures: list[dict[str, Any]] = []
+        """Processes the student joined that had exited with a non-zero code."""
+
+    def _wrap(self, key: str, original: Callable) -> Callable:
+        spies = self
+        after = AFTER.get(key)
+
+        @functools.wraps(original)
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            if spies.active:
+                entry = spies.counts.setdefault(key, {"calls": 0, "from_student": 0})
+                entry["calls"] += 1
+                try:
+                    if called_from_student(2, spies.root):
+                        entry["from_student"] += 1
+                except (ValueError, OSError):
+                    pass
+            result = original(*args, **kwargs)
+            if spies.active and after is not None:
+                after(spies, args, kwargs)
+            return result
+
+        spy.__mpgrade_spy__ = True  # type: ignore[attr-defined]
+        return spy
+
+    def install(self) -> None:
+        for key, target in WATCHED.items():
+            module_name, _, path = target.partition(":")
+            try:
+                owner: Any = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            *parents, attribute = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent, None)
+                if owner is None:
+                    break
+            original = getattr(owner, attribute, None) if owner is not None else None
+            if original is None or getattr(original, "__mpgrade_spy__", False):
+                continue
+            setattr(owner, attribute, self._wrap(key, original))
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        return {key: dict(value) for key, value in self.counts.items()}
