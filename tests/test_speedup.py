@@ -48,6 +48,12 @@ def test_two_slow_pairs_never_fail_a_student():
     assert decision.outcome == UNDECIDED and decision.votes_serial == 2
 
 
+def test_a_busy_machine_never_fails_a_student_on_the_clock():
+    # the engine at 1.3x (2.0 s serial, 1.54 s engine): even a student 1.4x slower than it is not failed on timing
+    decision = decide(SERIAL_S, pairs(*[(1.54, 2.15)] * 9), 2, 2, final=True)
+    assert decision.engine_speedup < 1.4 and decision.votes_serial == 9 and decision.outcome == UNDECIDED
+
+
 def test_votes_for_serial_do_not_fail_a_student_whose_fastest_run_was_fast():
     # three slow pairs, but one earlier run as fast as the engine: noise cannot make a run fast
     runs = [(1.1, 1.12), (1.1, 1.7), (1.1, 1.8), (1.1, 1.75), (1.1, 1.7)]

@@ -63,6 +63,11 @@ calibration's: a machine that got faster since (calibrated under load) could let
 anchors; one that got slower only makes the vote harder to earn."""
 MIN_ENGINE_SPEEDUP = 1.2
 """Below this the machine cannot show a speedup now (one usable CPU, a hog, a throttled VM)..."""
+SERIAL_MIN_ENGINE_SPEEDUP = 1.4
+"""A zero from the clock also needs the engine at least this fast: at 1.3x (half a core taken) "as fast as
+the engine" and "as slow as one process" are 14% apart per run, within a busy machine's noise (the 20-run
+benchmark under heavy load failed a correct variant once with 1.2 <= engine < 1.4). Below it, a slow
+student is left to the structure (the fallback), never failed on the clock alone."""
 HOPELESS_ENGINE_SPEEDUP = 1.05
 """...which two pairs settle below this; between the two, a third pair may still find the engine's speed."""
 
@@ -168,7 +173,8 @@ def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, 
         # Serial also needs the student's *fastest* run past the midpoint from the engine's fastest: noise only
         # adds time, so a correct student's best run stays near the engine's best however many slow pairs it had.
         best_ratio = fastest / min(p.engine_s for p in pairs)
-        if odds <= -math.log((1 - SERIAL_DECISION_ERROR) / SERIAL_DECISION_ERROR) and best_ratio >= threshold:
+        if (odds <= -math.log((1 - SERIAL_DECISION_ERROR) / SERIAL_DECISION_ERROR) and best_ratio >= threshold
+                and g >= SERIAL_MIN_ENGINE_SPEEDUP):
             return Decision(SERIAL, round(confidence, 4), votes_parallel=parallel, votes_serial=serial, **common)
     reason = "" if not final else (f"{len(pairs)} pairs did not separate the two at {1 - DECISION_ERROR:.0%} "
                                    f"confidence ({parallel} looked parallel, {serial} serial)")
