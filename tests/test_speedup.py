@@ -37,9 +37,28 @@ def test_a_clear_parallel_student_is_decided_in_two_pairs_with_its_confidence():
                                                      pytest.approx(1.08 / 1.12, rel=1e-3)]
 
 
-def test_a_clear_serial_student_is_decided_in_two_pairs():
+def test_a_clear_serial_student_is_decided_in_three_pairs():
+    # a zero needs more than a pass: three net votes (99.9%), and the student's fastest run slow too
     decision, used = run_sequentially([(1.1, 2.05), (1.1, 2.2)] + [(1.1, 2.0)] * 7)
-    assert (decision.outcome, used) == (SERIAL, 2) and decision.confidence >= 0.99
+    assert (decision.outcome, used) == (SERIAL, 3) and decision.confidence >= 0.999
+
+
+def test_two_slow_pairs_never_fail_a_student():
+    decision = decide(SERIAL_S, pairs((1.1, 1.7), (1.1, 1.8)), 2, 2, final=True)
+    assert decision.outcome == UNDECIDED and decision.votes_serial == 2
+
+
+def test_a_busy_machine_never_fails_a_student_on_the_clock():
+    # the engine at 1.3x (2.0 s serial, 1.54 s engine): even a student 1.4x slower than it is not failed on timing
+    decision = decide(SERIAL_S, pairs(*[(1.54, 2.15)] * 9), 2, 2, final=True)
+    assert decision.engine_speedup < 1.4 and decision.votes_serial == 9 and decision.outcome == UNDECIDED
+
+
+def test_votes_for_serial_do_not_fail_a_student_whose_fastest_run_was_fast():
+    # three slow pairs, but one earlier run as fast as the engine: noise cannot make a run fast
+    runs = [(1.1, 1.12), (1.1, 1.7), (1.1, 1.8), (1.1, 1.75), (1.1, 1.7)]
+    decision = decide(SERIAL_S, pairs(*runs), 2, 2, final=True)
+    assert decision.votes_serial - decision.votes_parallel >= 3 and decision.outcome == UNDECIDED
 
 
 def test_with_a_calibration_a_fast_student_is_decided_by_one_pair_and_the_midpoint():
@@ -56,7 +75,7 @@ def test_the_midpoint_never_votes_serial_a_slow_run_costs_a_second_pair():
     decision, used = run_sequentially([(1.1, 1.6), (1.1, 1.1), (1.1, 1.12)] + [(1.1, 1.1)] * 6, engine_cal_s=1.1)
     assert decision.outcome == PARALLEL and decision.anchor_vote and used == 3  # its fastest run now votes
     decision, used = run_sequentially([(1.1, 2.0)] * 9, engine_cal_s=1.1)
-    assert (decision.outcome, used) == (SERIAL, 2) and decision.votes_serial == 2
+    assert (decision.outcome, used) == (SERIAL, 3) and decision.votes_serial == 3
 
 
 @pytest.mark.parametrize("engine_now, engine_cal, why", [
@@ -103,7 +122,7 @@ def test_a_busy_machine_gets_a_third_pair_to_show_its_speed():
 
 def test_the_engines_speedup_is_capped_like_the_students_by_the_cpus_it_had():
     # a slow serial anchor (throttled calibration) cannot make a Pool(2) look 3x faster, nor move the midpoint there
-    decision = decide([3.6], pairs((1.1, 2.0), (1.1, 2.0)), 2, 2)
+    decision = decide([3.6], pairs((1.1, 2.0), (1.1, 2.0), (1.1, 2.0)), 2, 2)
     assert decision.engine_speedup == 2.0 and decision.outcome == SERIAL
 
 
@@ -115,7 +134,7 @@ def structure(**changes) -> Structure:
 
 
 def decided(outcome: str):
-    runs = {PARALLEL: [(1.1, 1.1)] * 2, SERIAL: [(1.1, 2.0)] * 2, UNDECIDED: [(2.0, 2.0)] * 2}[outcome]
+    runs = {PARALLEL: [(1.1, 1.1)] * 2, SERIAL: [(1.1, 2.0)] * 3, UNDECIDED: [(2.0, 2.0)] * 2}[outcome]
     return decide(SERIAL_S, pairs(*runs), 2, 2, final=True)
 
 
@@ -133,7 +152,8 @@ def test_full_points_need_a_parallel_decision_and_a_clean_structure():
     ({"parallelism": 1.0}, "kept 1.00 CPUs busy on average where the engine's kept 1.85"),
 ])
 def test_structure_names_the_mistake_whatever_the_clock_says(changes, says):
-    for outcome in (PARALLEL, UNDECIDED):
+    for outcome in ((PARALLEL, UNDECIDED) if "pools_created" in changes or "parallelism" not in changes
+                    else (UNDECIDED,)):
         verdict = judge(decided(outcome), structure(**changes))
         assert verdict.fraction == 0.0 and says in verdict.feedback, (outcome, verdict.feedback)
         assert verdict.basis == ("measured" if outcome == PARALLEL else "structure")
@@ -143,6 +163,9 @@ def test_only_counts_and_cpu_are_certain_overlap_can_be_noise():
     assert structure(pools_created=8).certain_mistakes() and structure(child_cpu_s=0.1).certain_mistakes()
     overlap = structure(parallelism=1.0)  # a neighbour's burst during the student's run looks the same
     assert overlap.mistakes() and not overlap.certain_mistakes()
+    # so a confident clock outranks it; without one, it still fails the check
+    assert judge(decided(PARALLEL), overlap).fraction == 1.0
+    assert judge(decided(UNDECIDED), overlap).fraction == 0.0
 
 
 def test_serial_gets_nothing_and_says_how_sure():

@@ -41,7 +41,17 @@ _LENGTH = struct.Struct(">I")
 """A frame: 4-byte big-endian length, then that many bytes of UTF-8 JSON (one message)."""
 
 
-class Status(str, Enum):
+class _Named(str, Enum):
+    """A ``str`` Enum that prints and formats as its value (JSON and f-strings see the plain word)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Status(_Named):
     """How a call ended. A ``str``: compares equal to its value and is written to JSON as it."""
 
     RETURNED = "returned"
@@ -67,19 +77,13 @@ class Status(str, Enum):
     SANDBOX_ERROR = "sandbox_error"
     """The sandbox itself failed (the supervisor died or printed no verdict); not the student's fault."""
 
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
 
 RUNNER_STATUSES = frozenset({Status.RETURNED, Status.RAISED, Status.IMPORT_ERROR, Status.MISSING,
                              Status.UNENCODABLE, Status.RUNTIME_ERROR})
 """The statuses a runner's Result may carry; the others are decided in the grading process."""
 
 
-class Phase(str, Enum):
+class Phase(_Named):
     """How far the runner got, as seen from the messages that arrived."""
 
     STARTING = "starting"
@@ -90,12 +94,6 @@ class Phase(str, Enum):
     """Imported arrived: the student function was running."""
     DONE = "done"
     """Result arrived."""
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 
 def _plain(message: Any) -> dict[str, Any]:
