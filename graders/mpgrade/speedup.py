@@ -46,6 +46,8 @@ OVERLAP_SHARE = 0.7
 """The student's workers must keep at least this share of the CPUs busy that the engine's kept busy..."""
 MIN_ENGINE_OVERLAP = 1.3
 """...when the engine's own workers kept at least this many busy (else overlap cannot show here)."""
+INFRASTRUCTURE_PROCESSES = 2
+"""New processes of a call that are multiprocessing's own, not workers (a resource tracker, a forkserver)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,14 @@ class Structure:
     usable_cpus: int
     engine_parallelism: float = 0.0
     """The same figure for the engine's most parallel run: what overlap this machine allows right now."""
+    processes_seen: int = 0
+    """New processes the supervisor's witness saw start in the student's run with the most (0: not witnessed).
+    Counted from outside, so student code cannot lower it the way it can lower its reported counts."""
+
+    @property
+    def workers(self) -> int:
+        """Worker processes started: the reported count, or the witnessed one less multiprocessing's own if more."""
+        return max(self.workers_started, self.processes_seen - INFRASTRUCTURE_PROCESSES)
 
     def mistakes(self) -> list[str]:
         """Each mistake the structure shows, in plain words with its figures."""
@@ -99,8 +109,8 @@ class Structure:
         if self.pools_created > 1:
             found.append(f"it created {self.pools_created} Pools for one call; create one Pool and hand it all "
                          "the work (pool.map), not a Pool per item.")
-        if self.workers_started > self.processes * max(1, self.pools_created):
-            found.append(f"it started {self.workers_started} worker processes when asked for {self.processes}; "
+        if self.workers > self.processes * max(1, self.pools_created):
+            found.append(f"it started {self.workers} worker processes when asked for {self.processes}; "
                          "pass `processes` to multiprocessing.Pool.")
         elif 0 < self.workers_started < min(2, self.processes):
             found.append(f"it started {self.workers_started} worker process for {self.processes} asked for: one "
@@ -160,7 +170,7 @@ def judge(decision: Decision, structure: Structure, policy: str = "structural") 
         return Verdict(0.0, note + " Your instructor's policy counts that as a fail; ask for a regrade on a "
                                    "machine with at least 2 free CPUs.", False,
                        basis="fallback")
-    return Verdict(1.0, note + f" Graded on structure instead: one Pool, {structure.workers_started} worker "
+    return Verdict(1.0, note + f" Graded on structure instead: one Pool, {structure.workers} worker "
                                f"processes for {structure.processes} asked for, {structure.child_cpu_s:.2f} s of "
                                "their CPU for the work.", False, basis="fallback")
 
@@ -231,7 +241,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
     """Pairs of engine and student runs until the decision is made; fails the check on a wrong answer."""
     __tracebackhide__ = True
     pairs: list[Pair] = []
-    pools = threadpools = started = 0
+    pools = threadpools = started = seen = 0
     child_cpu = parallelism = engine_parallelism = 0.0
     with cpulock.measurement(processes) as own:
         cpus = len(own) if own else machine.cpu_budget().usable
@@ -261,6 +271,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             threadpools = max(threadpools, threads)
             pools = max(pools, calls(result, "Pool.__init__", from_student=False) - threads)
             started = max(started, calls(result, "Process.start", from_student=False))
+            seen = max(seen, result.processes_seen or 0)
             child_cpu = max(child_cpu, float(result.children_cpu_s or 0.0))
             parallelism = max(parallelism, float(result.children_cpu_s or 0.0) / student_s if student_s else 0.0)
             if len(pairs) == 2 and abs(min(p.engine_s for p in pairs) / calibration.engine_s - 1) > RECALIBRATE_DRIFT:
@@ -271,7 +282,8 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             structure = Structure(processes=processes, pools_created=pools, threadpools_created=threadpools,
                                   workers_started=started, child_cpu_s=child_cpu,
                                   serial_cpu_s=calibration.serial_cpu_s, parallelism=round(parallelism, 3),
-                                  usable_cpus=cpus, engine_parallelism=round(engine_parallelism, 3))
+                                  usable_cpus=cpus, engine_parallelism=round(engine_parallelism, 3),
+                                  processes_seen=seen)
             if not needs_more(decision, len(pairs), bool(structure.certain_mistakes())):
                 break
     decision = decide(calibration.serial_s, pairs, cpus, processes, final=True, engine_cal_s=calibration.engine_s)

@@ -98,6 +98,9 @@ class CallResult:
     elapsed_s: float = 0.0
     stdout: CapturedOutput = CapturedOutput("", 0, False)
     stderr: CapturedOutput = CapturedOutput("", 0, False)
+    processes_seen: int | None = None
+    """New processes the witness saw start while the function ran (None: not witnessed). A lower bound (one
+    living less than a poll may slip by) that student code cannot lower, unlike its reported API counts."""
     runner_pid: int | None = None
     """The runner's PID: the witness's (supervisor's PID namespace) when ``witnessed``, else its own report."""
 

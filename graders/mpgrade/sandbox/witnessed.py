@@ -59,6 +59,8 @@ def reconcile(result: CallResult, verdict: Verdict, final: Result | None, report
     result.witnessed = True
     result.runner_pid = verdict.runner_pid
     result.evidence = [dict(record) for record in verdict.witnessed_tasks]
+    if verdict.witnessed_call is not None:
+        result.processes_seen = int(verdict.witnessed_call.get("processes_started", 0))
     if final is None:
         return
     problems: dict[str, str] = {}

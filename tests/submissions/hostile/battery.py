@@ -82,6 +82,9 @@ CASES = (
          passes=EX01_OTHERS),
     Case("inflated_child_cpu", "ex02_pool", "test_primes_in_ranges_counts_in_worker_processes", "failed", (TAMPERED,)),
     Case("faked_api_counts", "ex04_pipe", "test_one_child_process_over_a_pipe", "failed", (TAMPERED,)),
+    # Counts lowered to hide 40 workers: the witness counted the processes from outside (the check's structure).
+    Case("hidden_workers", "ex02_pool", "test_primes_in_ranges_speedup", "failed",
+         ("worker processes when asked for",)),
     Case("monkeypatching", "ex01_processes", "test_each_call_in_its_own_process", "failed"),
     Case("reads_solutions", "ex01_processes", EX01, "failed", ("returned []",)),
     Case("stack_snooping", "ex01_processes", EX01, "failed", ("the processes exited with codes",)),
