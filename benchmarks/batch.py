@@ -6,9 +6,11 @@ The class mixes reference solutions, untouched stubs and submissions with
 one exercise replaced by a known mistake (tests/submissions/), as folders
 and as zips. Prints wall time, submissions per minute and the peak memory
 of the whole process tree (sampled), per worker setting, and what ex02's
-speedup check cost per student (median and max seconds, and its share of the
-wall time; measurements take the CPUs to themselves, so on 2 CPUs they run
-one at a time). Times are also given in units of a reference job timed in
+speedup check cost per student (median/max seconds): the whole check, its
+wait for the CPUs (another student's calls finishing), and the time it held
+them for students after the batch's calibration (what the check costs the
+batch: measurements take the CPUs to themselves, so on 2 CPUs nothing else
+runs meanwhile), with the held time's share of the wall time. Times are also given in units of a reference job timed in
 the same run (best of 3 of a fixed pure-Python prime count).
 """
 from __future__ import annotations
@@ -73,15 +75,27 @@ def reference_job() -> float:
     return best
 
 
-def speedup_costs(results: Path) -> list[float]:
-    """Seconds each graded student's speedup check took (from the reports)."""
+def speedup_costs(results: Path) -> list[dict]:
+    """Each graded student's speedup check: its seconds, and (when it measured) waiting vs holding the CPUs."""
     found = []
     for path in results.glob("students/*/report.json"):
         report = json.loads(path.read_text())
         for check in report["exercises"].get("ex02_pool", {}).get("checks", []):
             if check["id"].endswith("test_primes_in_ranges_speedup"):
-                found.append(check["duration_s"])
+                found.append({"duration_s": check["duration_s"], **check.get("details", {}).get("cost", {})})
     return found
+
+
+def describe_costs(costs: list[dict], wall: float) -> tuple[str, str, str, str]:
+    """med/max of the whole check, of its wait for CPUs, of its CPU-holding time after calibration; share of wall."""
+    def med_max(values: list[float]) -> str:
+        return f"{statistics.median(values):.1f}/{max(values):.1f}" if values else "-"
+
+    whole = [c["duration_s"] for c in costs]
+    waited = [c["waited_s"] for c in costs if "waited_s" in c]
+    holding = [c["holding_s"] for c in costs if "holding_s" in c and not c["calibrated"]]
+    share = f"{sum(c.get('holding_s', 0.0) for c in costs) / wall:.0%}" if costs else "-"
+    return med_max(whole), med_max(waited), med_max(holding), share
 
 
 def main() -> None:
@@ -93,7 +107,8 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{options.students} submissions, all exercises; reference job {unit:.3f} s")
     print(f"{'workers':<8} {'wall s':>8} {'wall/ref':>9} {'per minute':>11} {'peak MB':>8} "
-          f"{'speedup check s med/max':>24} {'share of wall':>14}  result")
+          f"{'speedup check s med/max':>24} {'waiting for CPUs':>17} {'holding, after cal':>18} "
+          f"{'CPUs held, share of wall':>25}  result")
     with tempfile.TemporaryDirectory() as scratch:
         submissions = Path(scratch) / "class"
         submissions.mkdir()
@@ -113,11 +128,10 @@ def main() -> None:
             sampler.join()
             wall = time.monotonic() - began
             first = output.strip().splitlines()[0] if output.strip() else f"exit code {process.returncode}"
-            costs = speedup_costs(out)
-            cost = f"{statistics.median(costs):.1f}/{max(costs):.1f}" if costs else "-"
-            share = f"{sum(costs) / wall:.0%}" if costs else "-"
+            whole, waited, holding, share = describe_costs(speedup_costs(out), wall)
             print(f"{setting:<8} {wall:>8.0f} {wall / unit:>9.0f} {options.students / wall * 60:>11.1f} "
-                  f"{peak[0] / 2**20:>8.0f} {cost:>24} {share:>14}  {first}", flush=True)
+                  f"{peak[0] / 2**20:>8.0f} {whole:>24} {waited:>17} {holding:>18} {share:>25}  {first}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -162,8 +162,11 @@ _BOOTSTRAP = "An attempt has been made to start a new process before"
 
 def _script_problem(student, method: str, timeout: float) -> str:
     """What went wrong running the module as a script under ``method``, or "" if nothing did."""
-    result = student.run(student.exercise, kind="script", timeout=timeout, start_method=method)
-    limit = timeout * student.settings.timeout_factor
+    result, limit, earlier = student.run_script(method, timeout)
+    if result.status == "timeout" and earlier is not None:  # not a guard problem: a function of it hangs
+        return (f"it did not finish within {limit:g} s either and was stopped. In an earlier check "
+                f"{earlier.action} did not finish within {earlier.limit_s:g} s: fix that hang first (the script "
+                "calls it), then check the guard again." + output_tail(result))
     if result.status == "timeout":
         return (f"it did not finish within {limit:g} s and was stopped. A Pool whose workers fail while "
                 "importing your file restarts them forever; make sure nothing at the top level starts work, "

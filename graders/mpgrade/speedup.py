@@ -61,6 +61,18 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """Where a check's seconds went: waiting for CPUs (other grading's calls), then holding them."""
+
+    waited_s: float
+    """Until the measurement had its CPUs: calls of other grading still running there finish first."""
+    holding_s: float
+    """With the CPUs held: this student's runs, their engine runs and, if ``calibrated``, the calibration."""
+    calibrated: bool
+    """Whether this check measured the serial anchor (the first of a batch, or the machine changed)."""
+
+
+@dataclass(frozen=True)
 class Structure:
     """What the student's runs show, whatever the clock says."""
 
@@ -237,13 +249,16 @@ def _measure_serial(student: Any, work: str, items: list, processes: int, timeou
 
 
 def measure(student: Any, function: str, args: tuple, work: str, items: list, processes: int,
-            expected: Any, timeout: float = 60) -> tuple[Decision, Structure, Calibration]:
+            expected: Any, timeout: float = 60) -> tuple[Decision, Structure, Calibration, Cost]:
     """Pairs of engine and student runs until the decision is made; fails the check on a wrong answer."""
     __tracebackhide__ = True
     pairs: list[Pair] = []
     pools = threadpools = started = seen = 0
     child_cpu = parallelism = engine_parallelism = 0.0
+    asked = time.monotonic()
+    calibrated = False
     with cpulock.measurement(processes) as own:
+        held = time.monotonic()
         cpus = len(own) if own else machine.cpu_budget().usable
         key = calibration_key(student, work, items, processes, cpus)
         calibration = _calibrations.get(key) or _load_shared(key)
@@ -252,6 +267,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
                           what="the speedup warm-up")
             calibration = _measure_serial(student, work, items, processes, timeout)
             _store_shared(key, calibration)
+            calibrated = True
         _calibrations[key] = calibration
         while True:
             run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
@@ -276,6 +292,7 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             parallelism = max(parallelism, float(result.children_cpu_s or 0.0) / student_s if student_s else 0.0)
             if len(pairs) == 2 and abs(min(p.engine_s for p in pairs) / calibration.engine_s - 1) > RECALIBRATE_DRIFT:
                 calibration = _measure_serial(student, work, items, processes, timeout)  # the machine changed
+                calibrated = True
                 _calibrations[key] = calibration
                 _store_shared(key, calibration)
             decision = decide(calibration.serial_s, pairs, cpus, processes, engine_cal_s=calibration.engine_s)
@@ -286,18 +303,19 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
                                   processes_seen=seen)
             if not needs_more(decision, len(pairs), bool(structure.certain_mistakes())):
                 break
+        cost = Cost(round(held - asked, 3), round(time.monotonic() - held, 3), calibrated)
     decision = decide(calibration.serial_s, pairs, cpus, processes, final=True, engine_cal_s=calibration.engine_s)
-    return decision, structure, calibration
+    return decision, structure, calibration, cost
 
 
 def check_speedup(student: Any, details: dict, policy: str, function: str, args: tuple, work: str,
                   items: list, processes: int, expected: Any) -> None:
     """Measure and grade in one go: full points pass, none fail, not-measurable follows ``policy``."""
     __tracebackhide__ = True
-    decision, structure, calibration = measure(student, function, args, work, items, processes, expected)
+    decision, structure, calibration, cost = measure(student, function, args, work, items, processes, expected)
     verdict = judge(decision, structure, policy)
     details.update(decision=decision.as_details(), structure=asdict(structure), calibration=asdict(calibration),
-                   measurable=verdict.measurable, basis=verdict.basis)
+                   cost=asdict(cost), measurable=verdict.measurable, basis=verdict.basis)
     if verdict.skipped:
         import pytest
 

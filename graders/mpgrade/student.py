@@ -8,10 +8,15 @@ becomes a :class:`CheckFailed` with feedback for the student.
 
 A module that cannot be imported is tried once per grading process: the
 remaining checks of that exercise fail at once with the same feedback
-instead of waiting out the time limit again.
+instead of waiting out the time limit again. A function that hung once is
+called again (other inputs may finish: an input-dependent hang must still be
+found where it is), but later calls of it, and the module's script, wait
+``HANG_RETRY_S`` (or four times its slowest finished call) instead of the
+full limit, and their feedback names the first hang.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,25 @@ from .sandbox.runtime import Limits
 from .settings import DEFAULT_CALL_TIMEOUT_S, GradingSettings
 
 _import_failures: dict[tuple[str, str, str], str] = {}
+HANG_RETRY_S = 5.0
+"""The limit (times the timeout factor) for calls of a function that already hung in this grading process..."""
+HANG_RETRY_FACTOR = 4.0
+"""...unless it finished before in this many times that (a slow machine): never more than the call's own limit."""
+
+
+@dataclass(frozen=True)
+class Hang:
+    """The first call of a student function (or the module's script) that had to be stopped at its limit."""
+
+    action: str
+    limit_s: float
+
+
+_hangs: dict[tuple[str, str], dict[str, Hang]] = {}
+"""(submission, exercise) -> target -> its first hang (under any start method: one that hangs under spawn
+mostly hangs under forkserver too, and a call that finishes still passes)."""
+_slowest: dict[tuple[str, str, str], float] = {}
+"""(submission, exercise, target) -> the slowest call of it that finished, in seconds."""
 
 
 def task(name: str) -> TaskRef:
@@ -51,7 +75,7 @@ class Student:
     def run(self, target: str, *args: Any, kind: str = "function", timeout: float | None = None,
             start_method: str | None = None, races: bool = False, **kwargs: Any) -> CallResult:
         """Run one call in a sandbox and return what happened, without judging it."""
-        limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
+        limit = self.limit(timeout)
         request = CallRequest(
             submission=self.settings.submission, module=self.exercise, target=target, kind=kind,
             args=args, kwargs=kwargs, start_method=start_method or self.settings.start_method,
@@ -63,21 +87,51 @@ class Student:
         )
         return run_call(request)
 
+    def limit(self, timeout: float | None) -> float:
+        """A call's time limit in seconds: its own (or the default) times the timeout factor."""
+        return (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
+
+    def _key(self, start_method: str | None) -> tuple[str, str, str]:
+        return str(self.settings.submission), self.exercise, start_method or self.settings.start_method
+
+    def _retry_limit(self, key: tuple[str, str, str], target: str, kind: str) -> Hang | None:
+        """The first hang that shortens this call's wait: its own target's, or for the script, any function's."""
+        hangs = _hangs.get(key[:2], {})
+        return hangs.get(target) or (next(iter(hangs.values()), None) if kind == "script" else None)
+
+    def _timed(self, key: tuple[str, str, str], target: str, kind: str, action: str, timeout: float | None,
+               call: Any) -> tuple[CallResult, float, Hang | None]:
+        """Run ``call(timeout)`` with the limit a previous hang allows; remember hangs and finished calls."""
+        limit = self.limit(timeout)
+        earlier = self._retry_limit(key, target, kind)
+        if earlier is not None:
+            slowest = _slowest.get((*key[:2], target), 0.0)
+            limit = min(limit, max(HANG_RETRY_S * self.settings.timeout_factor, HANG_RETRY_FACTOR * slowest))
+        result = call(limit / self.settings.timeout_factor)
+        if result.status == "timeout" and result.phase in ("calling", "done"):
+            _hangs.setdefault(key[:2], {}).setdefault(target, Hang(action, limit))
+        elif result.status == "returned" and result.outside_seconds is not None:
+            _slowest[(*key[:2], target)] = max(_slowest.get((*key[:2], target), 0.0), float(result.outside_seconds))
+        return result, limit, earlier
+
     def _checked(self, target: str, action: str, args: tuple, kind: str, timeout: float | None,
                  start_method: str | None, kwargs: dict, races: bool = False) -> CallResult:
         __tracebackhide__ = True
-        key = (str(self.settings.submission), self.exercise, start_method or self.settings.start_method)
+        key = self._key(start_method)
         if key in _import_failures:
             raise CheckFailed(_import_failures[key])
         if not self.path.is_file():
             raise CheckFailed(f"{self.module_file} is missing from {self.settings.submission}. "
                               f"Put your solution in a file named exactly {self.module_file}.")
-        result = self.run(target, *args, kind=kind, timeout=timeout, start_method=start_method, races=races,
-                          **kwargs)
+        result, limit, earlier = self._timed(
+            key, target, kind, action, timeout,
+            lambda seconds: self.run(target, *args, kind=kind, timeout=seconds, start_method=start_method,
+                                     races=races, **kwargs))
         if result.status == "returned":
             return result
-        limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
         text = feedback.explain(result, action, self.module_file, limit)
+        if result.status == "timeout" and earlier is not None:
+            text = hung_again(earlier) + text
         if result.status == "import_error" or (result.status in ("timeout", "limit")
                                                and result.phase not in ("calling", "done")):
             _import_failures[key] = text
@@ -101,11 +155,13 @@ class Student:
         if not self.path.is_file():
             raise CheckFailed(f"{self.module_file} is missing from {self.settings.submission}.")
         method = start_method or self.settings.start_method
-        limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
-        result = self.run(self.exercise, kind="script", timeout=timeout, start_method=method)
         action = f"Running `python {self.module_file}` (start method {method})"
+        result, limit, earlier = self.run_script(method, timeout)
         if result.status == "returned":
             return result
+        if result.status == "timeout" and earlier is not None:  # the function it calls hangs: say that, not spawn
+            raise CheckFailed(hung_again(earlier) + f"{action} did not finish within {limit:g} s either and was "
+                              "stopped: fix that hang first." + feedback.output_tail(result))
         if result.status == "timeout":
             raise CheckFailed(
                 f"{action} did not finish within {limit:g} s and was stopped. Under spawn every worker "
@@ -114,9 +170,23 @@ class Student:
                 "and call main() only under `if __name__ == \"__main__\":`." + feedback.output_tail(result))
         raise CheckFailed(feedback.explain(result, action, self.module_file, limit))
 
+    def run_script(self, start_method: str, timeout: float | None) -> tuple[CallResult, float, Hang | None]:
+        """Run the file as a script without judging it: the result, the limit it had, and the earlier hang that
+        shortened it (a script calls the module's functions: one that hung before will likely hang again)."""
+        action = f"Running `python {self.module_file}` (start method {start_method})"
+        return self._timed(self._key(start_method), "__script__", "script", action, timeout,
+                           lambda seconds: self.run(self.exercise, kind="script", timeout=seconds,
+                                                    start_method=start_method))
+
     def drive(self, driver: str, *args: Any, what: str | None = None, timeout: float | None = None,
               start_method: str | None = None, **kwargs: Any) -> CallResult:
         """Run a driver from ``mpgrade_sandboxed.drivers`` on the student module; ``what`` names it in feedback."""
         __tracebackhide__ = True
         action = what or f"the {driver.replace('_', ' ')} scenario"
         return self._checked(driver, action, args, "driver", timeout, start_method, kwargs)
+
+
+def hung_again(earlier: Hang) -> str:
+    """The sentence that ties a second hang to the first: why this check waited less, and where to look."""
+    return (f"In an earlier check {earlier.action} did not finish within {earlier.limit_s:g} s and was stopped, "
+            "so this check waited less. ")
