@@ -271,7 +271,7 @@ def test_a_patched_clock_earns_no_speedup():
     outcome = run_check("ex02_pool", "test_primes_in_ranges_speedup", cheat, seed=7)
     assert outcome.status == "failed" and outcome.fraction == 0.0, outcome.feedback
     decision = outcome.details["decision"]
-    assert decision["student_speedup"] < 1.3, decision
+    assert decision["student_speedup"] < 2.0, decision  # the patched clock claims 4x; one worker is ~1x
     # What the check cost, split into waiting for the CPUs and holding them (benchmarks/batch.py reads it).
     cost = outcome.details["cost"]
     assert 0 <= cost["waited_s"] and 0 < cost["holding_s"] <= outcome.seconds, (cost, outcome.seconds)
