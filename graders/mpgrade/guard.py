@@ -20,7 +20,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from .feedback import located, output_tail, todo_hint, where_text
+from .diagnose import child_crash
+from .feedback import PICKLE_WORDS, located, not_found_in_children, output_tail, todo_hint, where_text
 from .outcomes import CheckFailed
 
 SCRIPT_METHODS = ("spawn", "forkserver")
@@ -145,7 +146,7 @@ def check_dynamic(student, timeout: float = 30.0) -> None:
         from .feedback import explain
 
         raise CheckFailed(explain(imported, f"Importing {student.module_file} as __mp_main__",
-                                  student.module_file, timeout * student.settings.timeout_factor))
+                                  student.module_file, timeout * student.settings.timeout_factor, student.path))
     outcomes = {}
     for method in SCRIPT_METHODS:
         outcomes[method] = _script_problem(student, method, timeout)
@@ -165,6 +166,9 @@ def _script_problem(student, method: str, timeout: float) -> str:
     result = student.run(student.exercise, kind="script", timeout=timeout, start_method=method)
     limit = timeout * student.settings.timeout_factor
     if result.status == "timeout":
+        missing = not_found_in_children(result, student.path)
+        if missing:
+            return f"it did not finish within {limit:g} s and was stopped. {missing}"
         return (f"it did not finish within {limit:g} s and was stopped. A Pool whose workers fail while "
                 "importing your file restarts them forever; make sure nothing at the top level starts work, "
                 "so that a child importing the file only gets definitions." + output_tail(result))
@@ -176,10 +180,18 @@ def _script_problem(student, method: str, timeout: float) -> str:
     if result.status != "returned":
         from .feedback import explain
 
-        return explain(result, "the script", student.module_file, limit)
+        return explain(result, "the script", student.module_file, limit, student.path)
     failures = [f for f in result.child_failures if f.get("exitcode")]
     if failures:
         first = failures[0]
+        missing = not_found_in_children(result, student.path)
+        if missing:
+            return f"a child process it started exited with code {first['exitcode']}. {missing}"
+        crash = child_crash(result, student.path)
+        if crash and "\n  at " in crash and not any(word in result.stderr.text for word in PICKLE_WORDS):
+            # The child ran the student's code and failed there: that line is the cause, not pickling.
+            return (f"a child process it started failed:\n{crash}\nFix that line; the same error makes the "
+                    "exercise's own checks fail.")
         return (f"a child process it started exited with code {first['exitcode']}." + output_tail(result)
                 + "\nUnder spawn a child gets its target function by importing your module; it must be "
                   "defined at the top level (no lambda, no function defined inside another).")

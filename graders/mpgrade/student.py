@@ -77,7 +77,7 @@ class Student:
         if result.status == "returned":
             return result
         limit = (timeout or DEFAULT_CALL_TIMEOUT_S) * self.settings.timeout_factor
-        text = feedback.explain(result, action, self.module_file, limit)
+        text = feedback.explain(result, action, self.module_file, limit, self.path)
         if result.status == "import_error" or (result.status in ("timeout", "limit")
                                                and result.phase not in ("calling", "done")):
             _import_failures[key] = text
@@ -107,12 +107,15 @@ class Student:
         if result.status == "returned":
             return result
         if result.status == "timeout":
+            missing = feedback.not_found_in_children(result, self.path)
+            if missing:
+                raise CheckFailed(f"{action} did not finish within {limit:g} s and was stopped. {missing}")
             raise CheckFailed(
                 f"{action} did not finish within {limit:g} s and was stopped. Under spawn every worker "
                 "process imports your file again; if the file starts work at the top level, each worker "
                 "starts it again and a Pool keeps restarting its workers forever. Put that code in main() "
                 "and call main() only under `if __name__ == \"__main__\":`." + feedback.output_tail(result))
-        raise CheckFailed(feedback.explain(result, action, self.module_file, limit))
+        raise CheckFailed(feedback.explain(result, action, self.module_file, limit, self.path))
 
     def drive(self, driver: str, *args: Any, what: str | None = None, timeout: float | None = None,
               start_method: str | None = None, **kwargs: Any) -> CallResult:
