@@ -7,9 +7,8 @@ import pytest
 
 from mpgrade import (
     Exercise, RaceRun, calls, check, child_crash, differing, fail, find_races, first_unlocked_place, index_list,
-    judge_races, require_clean_exit, short, started_with,
+    judge_races, race_text, require_clean_exit, short, started_with,
 )
-from mpgrade.races import race_text
 
 
 COPIES = ("list", "ndarray")

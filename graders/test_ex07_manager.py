@@ -6,10 +6,10 @@ from collections import Counter
 import pytest
 
 from mpgrade import (
-    Exercise, Opaque, RaceRun, calls, check, child_crash, fail, find_races, judge_races, require_clean_exit,
+    Exercise, Opaque, RaceRun, calls, check, child_crash, fail, find_races, judge_races, race_text, require_clean_exit,
     started_with,
 )
-from mpgrade.races import race_text
+
 
 EXERCISE = Exercise(
     title="a Manager dict updated by several processes",

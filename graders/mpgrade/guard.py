@@ -41,6 +41,8 @@ class Finding:
     source: str
     starts_work: bool
     """True when it looks like it starts processes or the program (Process, Pool, main(), ...)."""
+    compares_with: str | None = None
+    """For ``if __name__ == "main":`` and the like: the string __name__ is compared with instead of "__main__"."""
 
 
 def _is_guard(node: ast.stmt) -> bool:
@@ -53,6 +55,17 @@ def _is_guard(node: ast.stmt) -> bool:
     names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
     mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
     return bool(names and mains)
+
+
+def _misspelt_guard(node: ast.stmt) -> str | None:
+    """The string an ``if __name__ == "...":`` compares with, when it is not "__main__"."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return None
+    sides = [node.test.left, *node.test.comparators]
+    if not any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides):
+        return None
+    text = next((s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)), None)
+    return text if text != "__main__" else None
 
 
 def _calls(node: ast.AST) -> list[str]:
@@ -92,7 +105,7 @@ def static_findings(path: Path) -> list[Finding]:
             continue
         text = lines[node.lineno - 1].strip() if node.lineno - 1 < len(lines) else ""
         starts = any(any(word in name for word in WORK_WORDS) for name in _calls(node))
-        findings.append(Finding(node.lineno, text[:200], starts))
+        findings.append(Finding(node.lineno, text[:200], starts, _misspelt_guard(node)))
     return findings
 
 
@@ -116,6 +129,11 @@ def check_static(path: Path) -> None:
         return
     first = findings[0]
     where = located(path, first.line, first.source)
+    if first.compares_with is not None:
+        raise CheckFailed(
+            f"{where_text(where)}\nThis guard compares __name__ with {first.compares_with!r}, which __name__ never "
+            "equals: run as a script it is \"__main__\", imported it is the module's name. So the block never "
+            "runs. Write `if __name__ == \"__main__\":`." + todo_hint(where))
     more = f" (and {len(findings) - 1} more top-level statement(s))" if len(findings) > 1 else ""
     what = ("starts work" if first.starts_work else "runs code")
     raise CheckFailed(
