@@ -111,7 +111,7 @@ def test_each_call_in_its_own_process(student, rng):
 
 @pytest.mark.points(2)
 def test_processes_run_at_the_same_time(student):
-    """all processes are started before any is joined, so they run at the same time"""
+    """the processes run at the same time: none starts only after another has ended"""
     n = 3
     result = student.call("run_in_processes", task("exit_after"), [(0, SLEEP_S)] * n, timeout=30)
     records = sorted(task_records(result), key=lambda r: r["start"])

@@ -39,7 +39,7 @@ def test_squares_in_order(student, rng):
 
 @pytest.mark.points(3)
 def test_one_child_process_over_a_pipe(student, rng):
-    """the squares come from one child process, over a multiprocessing.Pipe"""
+    """square_via_pipe creates a multiprocessing.Pipe and starts exactly one child process"""
     numbers = [rng.randrange(100) for _ in range(5)]
     result = student.call("square_via_pipe", numbers)
     check(calls(result, "Pipe") >= 1, "square_via_pipe does not create a multiprocessing.Pipe(). "

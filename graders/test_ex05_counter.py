@@ -50,7 +50,7 @@ def test_parallel_count_loses_no_update(student, rng):
 
 @pytest.mark.points(3)
 def test_parallel_count_runs_processes(student, rng):
-    """parallel_count runs increment in n_processes processes and joins them"""
+    """parallel_count starts n_processes processes, joins them, and none of them fails"""
     processes = rng.randrange(2, 5)
     result = student.call("parallel_count", processes, 100)
     started = calls(result, "Process.start")

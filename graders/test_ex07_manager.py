@@ -85,7 +85,7 @@ def test_word_counts_are_exact(student, rng):
 
 @pytest.mark.points(3)
 def test_workers_share_a_manager_dict(student, rng):
-    """word_counts runs worker processes that share a Manager().dict()"""
+    """word_counts starts a Manager and at least two worker processes, and leaves none running"""
     documents = _documents(rng, 6, 10)
     result = student.call("word_counts", documents, 3, timeout=60)
     check(calls(result, "BaseManager.start") >= 1,

@@ -80,7 +80,7 @@ def test_parallel_scale_is_correct(student, rng):
 
 @pytest.mark.points(2)
 def test_workers_attach_to_a_shared_memory_block(student, rng):
-    """the work is done by worker processes on a SharedMemory block"""
+    """parallel_scale creates a SharedMemory block and starts worker processes"""
     processes = rng.randrange(2, 4)
     result = student.call("parallel_scale", _array(rng, 1_000), 2.0, processes, timeout=60)
     check(calls(result, "SharedMemory.__init__") >= 1,
