@@ -159,6 +159,11 @@ def test_square_worker_puts_squares(student, rng):
              f"{element_text(got, expected, index, 'item')}. In run(), put the tuple (n, n * n) on self.results "
              "for each n in the numbers given to __init__, in order."
              + (f"\nIts process exited with code {evidence['exitcode']}." if evidence["exitcode"] else ""))
+    if evidence["worker_pid"] is None:
+        fail("SquareWorker put the right items on the queue, but no process was ever started (its pid is None): "
+             + ("the work ran in the calling process, in the start() your class defines. "
+                if not evidence["overrides_run"] else "")
+             + "A Process subclass overrides run(), and the inherited start() runs it in a new process.")
     check(evidence["exitcode"] == 0,
           f"SquareWorker's process exited with code {evidence['exitcode']} instead of 0. "
           "run() should return normally after putting the results."

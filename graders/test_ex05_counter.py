@@ -43,6 +43,11 @@ def test_parallel_count_loses_no_update(student, rng):
             fail(f"parallel_count({processes}, {increments}) returned {got!r}"
                  + (f", a {kind}, not an int" if got is not None else "")
                  + ". Return counter.value (the number), after joining the processes.")
+        started = calls(result, "Process.start")
+        if got != processes * increments and started != processes:
+            fail(f"parallel_count({processes}, {increments}) returned {got}; expected {processes * increments}. It "
+                 f"started {started} process(es) for n_processes={processes}: start one Process per n_processes, "
+                 "each running increment(counter, n_increments).")
         runs.append(RaceRun(processes * increments, got, result))
     judge_races(runs, student.path, "Hold the counter's lock around the whole `counter.value += 1` "
                               "(with counter.get_lock(): ...), in every process.")

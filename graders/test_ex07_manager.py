@@ -47,7 +47,7 @@ def _counts_mismatch(student, documents: list[str], result, expected: dict[str, 
     if not isinstance(got, dict):
         return f"{text} Return a dict from each word to its count."
     plain = started_with(result, ("dict",))
-    if not got and expected and plain and calls(result, "BaseManager.start") == 0:
+    if not got and expected and plain:
         return (f"{text} Each worker process was handed a plain dict (an argument of {plain['target']}), which a "
                 "child process gets as a copy: the workers counted into their own copies and the dict you "
                 "returned never changed. Share manager.dict() from a multiprocessing.Manager().")

@@ -57,8 +57,9 @@ def _scale_mismatch(array: numpy.ndarray, factor: float, processes: int, got: nu
                     "never the shared block. Pass the block's name (block.name), the shape and the dtype, and let "
                     "the worker attach with SharedMemory(name=name) and scale a view of the block in place.")
         return (f"{text}\nNo element changed, though {started} worker process(es) ran and exited cleanly: what "
-                "they computed never reached the shared block. In the worker, scale a view of the block in place "
-                "(view[start:stop] *= factor); `x = view[start:stop] * factor` makes a new array.")
+                "they computed never reached the result. The worker must scale a view of the block in place "
+                "(view[start:stop] *= factor; `x = view[start:stop] * factor` makes a new array), and "
+                "parallel_scale must copy the result out of the block only after join() has returned.")
     if unchanged and len(unchanged) == len(wrong):
         return (f"{text}\nIndex {index_list(unchanged)} {'was' if len(unchanged) == 1 else 'were'} never scaled: "
                 "no worker's slice covers them. The slices together must cover the whole array: let the last one "

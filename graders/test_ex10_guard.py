@@ -1,6 +1,7 @@
 """Grader for exercise 10: the __main__ guard and a picklable Pool function."""
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
@@ -53,6 +54,11 @@ def test_runs_as_a_script(student):
             fail(f"`python ex10_guard.py` printed nothing: the guard at line {line} compares __name__ with "
                  f"{text!r}, which it never equals (run as a script, __name__ is \"__main__\"), so main() never "
                  "runs. Write `if __name__ == \"__main__\":`.")
+        uncalled = [node.lineno for block, _ in guard_blocks(student.path) for node in block.body
+                    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Name)]
+        if uncalled:
+            fail(f"`python ex10_guard.py` printed nothing: line {uncalled[0]} names a function without calling it "
+                 "(no parentheses), so main() never runs. Write `main()`.")
         fail("`python ex10_guard.py` printed no line like 'primes below 20000: 2262'. Keep the demo's "
              "print in main(), and call main() under `if __name__ == \"__main__\":`.")
     wrong = [f"{limit}: printed {count}, is {count_primes_below(limit)}" for limit, count in found
