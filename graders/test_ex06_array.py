@@ -57,9 +57,10 @@ def _square_mismatch(values: list[float], processes: int, got, result, path) -> 
                     f"argument of {copy['target']}), which a child process gets as a copy, so it squared its "
                     "own copy. Pass the shared Array itself to every process.")
         return (f"{text} Index {index_list(unchanged)} {'was' if len(unchanged) == 1 else 'were'} never squared: "
-                "no process's slice covers "
-                f"{'it' if len(unchanged) == 1 else 'them'}. The slices together must cover range(len(values)): "
-                "let the last one end at len(values).")
+                "no process squared "
+                f"{'it' if len(unchanged) == 1 else 'them'}. Together the processes must square every index of "
+                "range(len(values)): check each slice's bounds (the last one ends at len(values)) and that "
+                "square_slice loops over all of range(start, stop).")
     return f"{text} Square each value exactly once, in place: shared[index] = shared[index] * shared[index]."
 
 EXERCISE = Exercise(

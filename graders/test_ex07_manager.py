@@ -41,7 +41,7 @@ def _counts_mismatch(student, documents: list[str], result, expected: dict[str, 
     if crash:
         return f"{text}\n{crash}"
     if isinstance(got, Opaque):
-        return (f"word_counts(<{len(documents)} documents>, 2) returned a {got.type}, not a dict. A Manager's dict "
+        return (f"word_counts(<{len(documents)} documents>, 2) returned a {got.type.rsplit('.', 1)[-1]}, not a dict. A Manager's dict "
                 "is a proxy to the Manager's server process; return a plain copy, dict(counts), made inside the "
                 "Manager's with-block.")
     if not isinstance(got, dict):

@@ -62,8 +62,8 @@ def _scale_mismatch(array: numpy.ndarray, factor: float, processes: int, got: nu
                 "parallel_scale must copy the result out of the block only after join() has returned.")
     if unchanged and len(unchanged) == len(wrong):
         return (f"{text}\nIndex {index_list(unchanged)} {'was' if len(unchanged) == 1 else 'were'} never scaled: "
-                "no worker's slice covers them. The slices together must cover the whole array: let the last one "
-                "end at len(array).")
+                "no worker scaled them. Together the workers' slices must cover the whole array, each one "
+                "[bounds[i]:bounds[i + 1]], the last ending at len(array).")
     return f"{text}\nEvery element must be scaled exactly once, in place, by the worker whose slice holds it."
 
 

@@ -112,7 +112,16 @@ def specific_cause(error: dict, student_file: Path | None = None, api_calls: dic
     if kind == "AttributeError" and _PROCESS_INIT_SKIPPED.search(message):
         return ("The Process part of this object was never set up: a Process subclass's __init__ must call "
                 "super().__init__() first, before it sets its own attributes.")
-    if ".result(" in source and kind not in ("TimeoutError", "CancelledError"):
+    if kind == "AssertionError" and "can only join a started process" in message:
+        return ("join() was called on a process that was never started: Process.start() never ran for it. If your "
+                "class defines start(), rename it to run(): the inherited start() starts the new process, which "
+                "then calls run().")
+    if "as_completed" in source and re.search(r"has no attribute '_(condition|state|waiters)'", message):
+        got = re.match(r"'(\w+)' object", message)
+        return (f"as_completed() takes futures, and it was given {got.group(1) + ' values' if got else 'something else'}. "
+                "If you keep a dict between futures and items, make the futures its keys: "
+                "{executor.submit(func, item): item for item in items}, then iterate as_completed(that dict).")
+    if ".result(" in source and kind not in ("TimeoutError", "CancelledError", "BrokenProcessPool"):
         return ("future.result() raises again the exception the call raised in its worker. To get the exception "
                 "as a value, call future.exception() first: it returns the exception, or None, without raising.")
     if "exported pointers exist" in message:
