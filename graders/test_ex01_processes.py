@@ -77,11 +77,17 @@ def test_exit_codes_in_order(student, rng):
                  "None while a process is still running"
                  + (", and run_in_processes never calls join()" if joined == 0 else
                     f" (join() was called {joined} time(s) for {len(codes)} processes)")
-                 + ". Join every process first, then return [p.exitcode for p in processes], in the order of "
-                   "args_list.")
-        fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}: {where} (the processes "
-             f"should exit with codes {codes}). Return [p.exitcode for p in processes] after joining them, "
-             "in the same order as args_list.")
+                 + ". Return [p.exitcode for p in processes] after joining them, in the order of args_list.")
+        runs = sorted(task_records(result, "exit_after"), key=lambda r: r["start"])
+        if sorted(r["args"][0] for r in runs) == sorted(codes):
+            fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}: {where}; the processes "
+                 f"exited with codes {codes}. Return [p.exitcode for p in processes] after joining them, in the "
+                 "same order as args_list.")
+        fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}: {where}. The kit saw "
+             f"exit_after run {len(runs)} time(s) for {len(codes)} tuples, so the processes exited with codes "
+             f"{[r['args'][0] for r in runs]}, if any: the returned codes did not come from processes running func. "
+             "Start one Process(target=func, args=args) per tuple, join them all, and return their exitcode "
+             "values in the order of args_list.")
     ran = sorted(r["args"][0] for r in task_records(result, "exit_after"))
     check(ran == sorted(codes),
           f"run_in_processes(exit_after, {short(args_list)}) returned the right codes, but the kit saw "
@@ -155,8 +161,9 @@ def test_square_worker_puts_squares(student, rng):
             fail(f"SquareWorker({short(numbers)}, results) put {len(got)} of {len(expected)} items on the queue "
                  f"before its process failed (exit code {evidence['exitcode']}).\n{problem}")
         index = first_difference(got, expected)
-        fail(f"SquareWorker({short(numbers)}, results) put {short(got)} on the queue: "
-             f"{element_text(got, expected, index, 'item')}. In run(), put the tuple (n, n * n) on self.results "
+        fail(f"SquareWorker({short(numbers)}, results) put {short(got)} on the queue; expected {short(expected)}. "
+             f"The first difference: {element_text(got, expected, index, 'item')}. In run(), put the tuple "
+             "(n, n * n) on self.results "
              "for each n in the numbers given to __init__, in order."
              + (f"\nIts process exited with code {evidence['exitcode']}." if evidence["exitcode"] else ""))
     if evidence["worker_pid"] is None:
