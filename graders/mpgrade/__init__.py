@@ -13,9 +13,7 @@ from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 from .answers import count_primes_below
 from .curriculum import Exercise
-from .diagnose import (
-    calls_in_source, child_crash, differing, element_text, first_difference, guard_blocks, index_list, started_with,
-)
+from .diagnose import child_crash, differing, element_text, first_difference, index_list, started_with
 from .evidence import (
     calls, require_clean_exit, require_no_crash, require_untampered, require_work_in_children, task_records,
     worker_pids,
@@ -28,6 +26,7 @@ from .races import RaceRun, find_races, first_unlocked_place, judge_races, race_
 from .sandbox.call import CallRequest, CallResult
 from .sandbox.launcher import run_call
 from .settings import GradingSettings
+from .source import calls_in_source, guard_blocks
 from .speedup import check_speedup
 from .student import Student, task
 

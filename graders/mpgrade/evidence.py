@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .diagnose import child_crash
 from .outcomes import CheckFailed
 from .sandbox.call import CallResult
 
@@ -101,8 +102,6 @@ def require_no_crash(result: CallResult, student_file: Path, what: str, fix: str
     """Fail if a child process that ``what`` joined ended with an error: its exception, the student's line,
     the exit code (see :func:`mpgrade.diagnose.child_crash`), then ``fix`` when given."""
     __tracebackhide__ = True
-    from .diagnose import child_crash
-
     require_untampered(result, "processes")
     crash = child_crash(result, student_file)
     if crash:

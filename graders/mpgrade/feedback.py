@@ -15,6 +15,7 @@ from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
 
 from .sandbox.call import CallResult
+from .source import defined_under_guard, missing_in_children, with_block_around
 
 ARG_LIMIT = 80
 OUTPUT_LINES = 12
@@ -131,8 +132,6 @@ def specific_cause(error: dict, student_file: Path | None = None, api_calls: dic
         return ("The shared memory block is smaller than the array viewed on it: its size is in bytes, so "
                 "create it with size=array.nbytes (not the number of elements).")
     if kind == "NameError" and student_file is not None:
-        from .diagnose import defined_under_guard
-
         match = re.search(r"name '(\w+)' is not defined", message)
         line = defined_under_guard(student_file, match.group(1)) if match else None
         if line:
@@ -141,8 +140,6 @@ def specific_cause(error: dict, student_file: Path | None = None, api_calls: dic
                     "by every child process under spawn) never defines it. Define it at the top level.")
     if kind in _GONE and int((api_calls.get("BaseManager.start") or {}).get("from_student", 0)) \
             and student_file is not None and where.get("line"):
-        from .diagnose import with_block_around
-
         block = with_block_around(student_file, int(where["line"]), "Manager")
         if block:
             return (f"Line {where['line']} uses a Manager's shared object after the `with` block of lines "
@@ -281,8 +278,6 @@ _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interr
 
 def not_found_in_children(result: CallResult, student_file: Path | None) -> str:
     """When a child process could not find a function in the student's module: why, and the fix; else ""."""
-    from .diagnose import defined_under_guard, missing_in_children
-
     name = missing_in_children(result.stderr.text)
     if not name:
         return ""

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnose import child_crash
+from .evidence import calls, require_untampered
 from .feedback import located, todo_hint, where_text
 from .outcomes import CheckFailed
 from .sandbox.call import CallResult
@@ -117,9 +119,6 @@ def judge_races(runs: list[RaceRun], student_file: Path, fix: str) -> None:
     line), then a race (the line and which element), then processes not joined before the result was read.
     """
     __tracebackhide__ = True
-    from .diagnose import child_crash
-    from .evidence import calls, require_untampered
-
     races = [race for run in runs for race in find_races(run.result)]
     lossy = [run for run in runs if run.observed != run.expected]
     if not races and not lossy:
