@@ -18,8 +18,6 @@ runs student code; the student's file is only parsed.
 """
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -50,13 +48,6 @@ def child_crash(result: CallResult, student_file: Path) -> str:
     return f"A child process exited with code {code}{others} instead of 0."
 
 
-def crash_exception(result: CallResult) -> str:
-    """The last exception line a child printed (``TypeError: ...``), or ""."""
-    text = result.stderr.text
-    found = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception)): ?(.*)$", text, re.MULTILINE)
-    return f"{found[-1][0]}: {found[-1][1]}" if found else ""
-
-
 def first_difference(got: Sequence, expected: Sequence,
                      same: Callable[[Any, Any], bool] | None = None) -> int | None:
     """The first index where ``got`` and ``expected`` differ (a length difference counts), or None."""
@@ -73,14 +64,6 @@ def differing(got: Sequence, expected: Sequence, same: Callable[[Any, Any], bool
     """Every index (of the shorter) where ``got`` and ``expected`` differ."""
     equal = same or (lambda a, b: a == b)
     return [i for i, (g, e) in enumerate(zip(got, expected)) if not equal(g, e)]
-
-
-def close(a: Any, b: Any, rel: float = 1e-9) -> bool:
-    """Floats equal to ``rel`` (other values by ==)."""
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
-            and not isinstance(a, bool) and not isinstance(b, bool):
-        return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
-    return a == b
 
 
 def element_text(got: Sequence, expected: Sequence, index: int, noun: str = "element") -> str:
