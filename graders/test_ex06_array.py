@@ -31,6 +31,8 @@ def _square_mismatch(values: list[float], processes: int, got, result, path) -> 
         return f"{call} returned wrong values: a process failed before squaring its slice.\n{crash}"
     expected = [v * v for v in values]
     wrong = differing(got, expected, _isclose)
+    if not wrong:
+        return f"{call} returned {short(got)}: return floats, list(shared) of the shared Array(\"d\", ...)."
     first = wrong[0]
     text = (f"{call} returned a wrong value at {len(wrong)} of {len(values)} indices. The first is index {first}: "
             f"{got[first]!r}, expected {expected[first]!r} (the square of {values[first]!r}).")

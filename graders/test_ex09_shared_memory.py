@@ -32,7 +32,7 @@ def _scale_mismatch(array: numpy.ndarray, factor: float, processes: int, got: nu
     wrong = [int(i) for i in numpy.flatnonzero(~numpy.isclose(got, expected, rtol=1e-12, atol=0))]
     first = wrong[0]
     text = (f"{call} returned a wrong value at {len(wrong)} of {array.size} indices. The first is index {first}: "
-            f"{got[first]!r}, expected {expected[first]!r} ({array[first]!r} * {factor}).")
+            f"{float(got[first])!r}, expected {float(expected[first])!r} ({float(array[first])!r} * {factor}).")
     if crash:
         return f"{text}\nA worker process failed before scaling its slice:\n{crash}"
     twice = [i for i in wrong if abs(factor) not in (0.0, 1.0)
