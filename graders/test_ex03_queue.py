@@ -10,13 +10,6 @@ from mpgrade import (
     worker_pids,
 )
 
-ON_SENTINEL = ("It failed on the sentinel (None): a consumer must check each item for SENTINEL first, and stop "
-               "(break) before calling func on it.")
-
-
-def _sentinel_note(result) -> str:
-    """The sentinel hint, only when the crash shows a None where a value was expected."""
-    return "\n" + ON_SENTINEL if "NoneType" in result.stderr.text else ""
 
 EXERCISE = Exercise(
     title="producer, consumers, sentinels, draining before join",
@@ -24,6 +17,14 @@ EXERCISE = Exercise(
     you_write="`produce`, `consume`, `process_all`",
     goals="producer/consumer over `Queue`s; one sentinel per consumer; drain the result queue before `join()`",
 )
+
+ON_SENTINEL = ("It failed on the sentinel (None): a consumer must check each item for SENTINEL first, and stop "
+               "(break) before calling func on it.")
+
+
+def _sentinel_note(result) -> str:
+    """The sentinel hint, only when the crash shows a None where a value was expected."""
+    return "\n" + ON_SENTINEL if "NoneType" in result.stderr.text else ""
 
 
 @pytest.mark.points(3)
