@@ -122,7 +122,8 @@ def specific_cause(error: dict, student_file: Path | None = None, api_calls: dic
         return (f"as_completed() takes futures, and it was given {got.group(1) + ' values' if got else 'something else'}. "
                 "If you keep a dict between futures and items, make the futures its keys: "
                 "{executor.submit(func, item): item for item in items}, then iterate as_completed(that dict).")
-    if ".result(" in source and kind not in ("TimeoutError", "CancelledError", "BrokenProcessPool"):
+    if ".result(" in source and kind not in ("TimeoutError", "CancelledError", "BrokenProcessPool", "NameError",
+                                             "UnboundLocalError", "AttributeError", "KeyError"):
         return ("future.result() raises again the exception the call raised in its worker. To get the exception "
                 "as a value, call future.exception() first: it returns the exception, or None, without raising.")
     if "exported pointers exist" in message:
