@@ -88,6 +88,9 @@ def test_exit_codes_in_order(student, rng):
              f"{[r['args'][0] for r in runs]}, if any: the returned codes did not come from processes running func. "
              "Start one Process(target=func, args=args) per tuple, join them all, and return their exitcode "
              "values in the order of args_list.")
+    wrapped = _wrapped_args(result, codes)
+    if wrapped:
+        fail(f"run_in_processes(exit_after, {short(args_list)}) returned the right codes, but: {wrapped}")
     ran = sorted(r["args"][0] for r in task_records(result, "exit_after"))
     check(ran == sorted(codes),
           f"run_in_processes(exit_after, {short(args_list)}) returned the right codes, but the kit saw "

@@ -57,8 +57,9 @@ def _joined(spies: Spies, args: tuple, kwargs: dict) -> None:
         spies.child_failures.append({"exitcode": code, "name": getattr(args[0], "name", "?")})
 
 
-def _started(spies: Spies, args: tuple, kwargs: dict) -> None:
-    """``Process.start`` returned: remember what the student handed the process (types only, never values).
+def _starting(spies: Spies, args: tuple, kwargs: dict) -> None:
+    """``Process.start`` is called: remember what the student handed the process (types only, never values;
+    before the call, since ``start()`` drops its target and arguments once the child runs).
 
     A numpy array or a list among a worker's arguments is a copy in the child (arguments are pickled):
     feedback can then say that the worker changed its own copy.
@@ -80,8 +81,10 @@ def _opened_block(spies: Spies, args: tuple, kwargs: dict) -> None:
         spies.created_blocks.append(block.name)
 
 
-AFTER = {"Process.join": _joined, "Process.start": _started, "SharedMemory.__init__": _opened_block}
+AFTER = {"Process.join": _joined, "SharedMemory.__init__": _opened_block}
 """Evidence some watched APIs leave besides their count, gathered after the call returns."""
+BEFORE = {"Process.start": _starting}
+"""Evidence gathered before the call runs."""
 
 
 class Spies:
@@ -101,6 +104,7 @@ class Spies:
     def _wrap(self, key: str, original: Callable) -> Callable:
         spies = self
         after = AFTER.get(key)
+        before = BEFORE.get(key)
 
         @functools.wraps(original)
         def spy(*args: Any, **kwargs: Any) -> Any:
@@ -111,6 +115,11 @@ class Spies:
                     if called_from_student(2, spies.root):
                         entry["from_student"] += 1
                 except (ValueError, OSError):
+                    pass
+            if spies.active and before is not None:
+                try:
+                    before(spies, args, kwargs)
+                except Exception:  # evidence is best effort; the student's call must go on
                     pass
             result = original(*args, **kwargs)
             if spies.active and after is not None:
