@@ -67,12 +67,13 @@ def differing(got: Sequence, expected: Sequence, same: Callable[[Any, Any], bool
 
 
 def element_text(got: Sequence, expected: Sequence, index: int, noun: str = "element") -> str:
-    """``element 13 is 4.1e7; expected 6561.0`` (or what is missing there)."""
+    """``the element at index 13 is 4.1e7; expected 6561.0`` (or what is missing there)."""
     if index >= len(got):
-        return f"it has no {noun} {index} ({len(got)} {noun}s; expected {len(expected)})"
+        return f"it has no {noun} at index {index} ({len(got)} {noun}s; expected {len(expected)})"
     if index >= len(expected):
-        return f"{noun} {index} ({got[index]!r}) is one too many ({len(got)} {noun}s; expected {len(expected)})"
-    return f"{noun} {index} is {got[index]!r}; expected {expected[index]!r}"
+        return (f"the {noun} at index {index} ({got[index]!r}) is one too many ({len(got)} {noun}s; "
+                f"expected {len(expected)})")
+    return f"the {noun} at index {index} is {got[index]!r}; expected {expected[index]!r}"
 
 
 def index_list(indices: Sequence[int], limit: int = 6) -> str:

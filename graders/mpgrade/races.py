@@ -108,7 +108,8 @@ def race_text(race: Race, student_file: Path) -> tuple[str, str]:
         which = f" (index {race.first}" + (f" and {race.elements - 1} more)" if race.elements > 1 else ")")
     elif race.first and race.kind == "dict":
         which = f" (the key {race.first!r}" + (f" and {race.elements - 1} more)" if race.elements > 1 else ")")
-    return (f"{place}{SUBJECT.get(race.kind, 'A shared object is')}{which} "
+    subject, verb = SUBJECT.get(race.kind, "A shared object is").rsplit(" ", 1)
+    return (f"{place}{subject}{which} {verb} "
             f"{how.format(n=race.writers)} (lost updates possible)."), hint
 
 
