@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import Exercise, check, fail, require_untampered, short, task, task_records, worker_error
+from mpgrade import (
+    Exercise, calls, check, element_text, fail, first_difference, require_untampered, short, task,
+    task_records, worker_error,
+)
 
 EXERCISE = Exercise(
     title="Process, start/join, exit codes, and a Process subclass",
@@ -23,6 +26,35 @@ SLEEP_S = 1.5
 """How long each concurrent task sleeps: far longer than starting a process, even under spawn."""
 
 
+def _runs_missing(result, n: int, seen: int) -> str:
+    """Why the kit saw ``seen`` of ``n`` task runs finish: the processes started and joined, in words."""
+    started, joined = calls(result, "Process.start"), calls(result, "Process.join")
+    require_untampered(result, "processes")
+    alive = len(result.live_children)
+    if started == n and joined < n:
+        return (f"run_in_processes started {n} processes but called join() {joined} time(s), so it returned "
+                f"before they had finished: the kit saw {seen} of them finish"
+                + (f", and {alive} were still running when it returned" if alive else "")
+                + ". Call join() on every process (in a second loop, after starting them all) before returning.")
+    if started != n:
+        return (f"run_in_processes started {started} process(es) for {n} argument tuples, and the function "
+                f"given to it finished {seen} time(s). Start exactly one Process(target=func, args=args) per "
+                "tuple in args_list.")
+    return (f"run_in_processes started and joined {n} processes, but the function given to it finished only "
+            f"{seen} time(s). Each process must run target=func with args=that tuple.")
+
+
+def _wrapped_args(result, codes: list[int]) -> str:
+    """When func was called with something other than the tuples in args_list: what it got, and the fix."""
+    got = [r["args"][0] for r in task_records(result, "exit_after")]
+    odd = [a for a in got if not isinstance(a, int)]
+    if not odd:
+        return ""
+    return (f"The function given to run_in_processes was called with {short(odd[0])} as its first argument "
+            f"where the tuple was ({codes[0]},): the processes got the whole tuple wrapped in another one "
+            "(args=(args,) or args=[args]). Pass the tuple itself: Process(target=func, args=args).")
+
+
 @pytest.mark.points(2)
 def test_exit_codes_in_order(student, rng):
     """run_in_processes returns every process's exit code, in order"""
@@ -33,10 +65,32 @@ def test_exit_codes_in_order(student, rng):
     check(isinstance(got, list),
           f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}, which is not a list. "
           "Return a list with one exit code per process.")
-    check(got == codes,
-          f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}; the processes "
-          f"exited with codes {codes}. Return [p.exitcode for p in processes] after joining them, "
-          "in the same order as args_list.")
+    if got != codes:
+        wrapped = _wrapped_args(result, codes)
+        if wrapped:
+            fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}. {wrapped}")
+        index = first_difference(got, codes)
+        where = element_text(got, codes, index, "exit code") if index is not None else ""
+        if any(code is None for code in got):
+            joined = calls(result, "Process.join")
+            fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}: {where}. exitcode is "
+                 "None while a process is still running"
+                 + (", and run_in_processes never calls join()" if joined == 0 else
+                    f" (join() was called {joined} time(s) for {len(codes)} processes)")
+                 + ". Return [p.exitcode for p in processes] after joining them, in the order of args_list.")
+        runs = sorted(task_records(result, "exit_after"), key=lambda r: r["start"])
+        if sorted(r["args"][0] for r in runs) == sorted(codes):
+            fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}: {where}; the processes "
+                 f"exited with codes {codes}. Return [p.exitcode for p in processes] after joining them, in the "
+                 "same order as args_list.")
+        fail(f"run_in_processes(exit_after, {short(args_list)}) returned {short(got)}: {where}. The kit saw "
+             f"exit_after run {len(runs)} time(s) for {len(codes)} tuples, so the processes exited with codes "
+             f"{[r['args'][0] for r in runs]}, if any: the returned codes did not come from processes running func. "
+             "Start one Process(target=func, args=args) per tuple, join them all, and return their exitcode "
+             "values in the order of args_list.")
+    wrapped = _wrapped_args(result, codes)
+    if wrapped:
+        fail(f"run_in_processes(exit_after, {short(args_list)}) returned the right codes, but: {wrapped}")
     ran = sorted(r["args"][0] for r in task_records(result, "exit_after"))
     check(ran == sorted(codes),
           f"run_in_processes(exit_after, {short(args_list)}) returned the right codes, but the kit saw "
@@ -51,9 +105,8 @@ def test_each_call_in_its_own_process(student, rng):
     result = student.call("run_in_processes", task("exit_after"), [(0,)] * n)
     records = task_records(result)
     pids = {r["pid"] for r in records}
-    check(len(records) == n,
-          f"The function given to run_in_processes ran {len(records)} times for {n} argument tuples. "
-          "Start exactly one process per tuple in args_list, with target=func and args=that tuple.")
+    if len(records) != n:
+        fail(_runs_missing(result, n, len(records)))
     check(result.runner_pid not in pids,
           "The function ran in the calling process itself, not in a child process. "
           "Create a multiprocessing.Process(target=func, args=args) and call start() on it.")
@@ -67,12 +120,12 @@ def test_each_call_in_its_own_process(student, rng):
 
 @pytest.mark.points(2)
 def test_processes_run_at_the_same_time(student):
-    """all processes are started before any is joined, so they run at the same time"""
+    """the processes run at the same time: none starts only after another has ended"""
     n = 3
     result = student.call("run_in_processes", task("exit_after"), [(0, SLEEP_S)] * n, timeout=30)
     records = sorted(task_records(result), key=lambda r: r["start"])
     if len(records) != n:
-        fail(f"Expected {n} processes to run, saw {len(records)}. Start one process per tuple in args_list.")
+        fail(_runs_missing(result, n, len(records)))
     serial = [later["start"] >= earlier["end"] for earlier, later in zip(records, records[1:])]
     if any(serial):
         starts = ", ".join(f"{r['start'] - records[0]['start']:.1f} s" for r in records)
@@ -106,15 +159,21 @@ def test_square_worker_puts_squares(student, rng):
     expected = [(n, n * n) for n in numbers]
     got = evidence["items"]
     if got != expected:
-        text = (f"SquareWorker({short(numbers)}, results) put {short(got)} on the queue; "
-                f"expected {short(expected)}. In run(), put the tuple (n, n * n) on self.results for "
-                "each n in the numbers given to __init__, in order.")
-        if evidence["exitcode"]:
-            text += f"\nIts process exited with code {evidence['exitcode']}."
-        problem = worker_error(result, student.path)
-        if problem:
-            text += "\n" + problem
-        fail(text)
+        problem = worker_error(result, student.path) if evidence["exitcode"] else ""
+        if problem:  # the crash is the cause: name it first, with the line
+            fail(f"SquareWorker({short(numbers)}, results) put {len(got)} of {len(expected)} items on the queue "
+                 f"before its process failed (exit code {evidence['exitcode']}).\n{problem}")
+        index = first_difference(got, expected)
+        fail(f"SquareWorker({short(numbers)}, results) put {short(got)} on the queue; expected {short(expected)}. "
+             f"The first difference: {element_text(got, expected, index, 'item')}. In run(), put the tuple "
+             "(n, n * n) on self.results "
+             "for each n in the numbers given to __init__, in order."
+             + (f"\nIts process exited with code {evidence['exitcode']}." if evidence["exitcode"] else ""))
+    if evidence["worker_pid"] is None:
+        fail("SquareWorker put the right items on the queue, but no process was ever started (its pid is None): "
+             + ("the work ran in the calling process, in the start() your class defines. "
+                if not evidence["overrides_run"] else "")
+             + "A Process subclass overrides run(), and the inherited start() runs it in a new process.")
     check(evidence["exitcode"] == 0,
           f"SquareWorker's process exited with code {evidence['exitcode']} instead of 0. "
           "run() should return normally after putting the results."

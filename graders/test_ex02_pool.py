@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from mpgrade import (
-    Exercise, calls, check, check_speedup, count_primes_below, require_clean_exit, require_work_in_children, short,
-    task, usable_cpus, worker_pids,
+    Exercise, calls, calls_in_source, check, check_speedup, count_primes_below, element_text, fail,
+    first_difference, require_clean_exit, require_work_in_children, short, task, usable_cpus, worker_pids,
 )
 
 EXERCISE = Exercise(
@@ -19,15 +19,49 @@ EXERCISE = Exercise(
 SPEEDUP_LIMIT = 150_000
 
 
+def _no_with_block(result, path) -> str:
+    """The with-block is missing: what parallel_map does instead (the evidence of close/join/terminate calls)."""
+    closed, joined = calls(result, "Pool.close"), calls(result, "Pool.join")
+    terminated = calls(result, "Pool.terminate")
+    ask = "This exercise asks for the with-block form: `with multiprocessing.Pool(processes) as pool:`."
+    if closed and joined:
+        in_finally = [c for c in calls_in_source(path, "close") if c.function == "parallel_map" and c.in_finally]
+        if in_finally:
+            return ("parallel_map shuts its Pool down itself, with close() and join() in a finally block "
+                    f"({path.name}:{in_finally[0].line}); that does clean up its workers, even when something "
+                    f"fails. {ask} It does the same in one line, and is what the rest of the course uses.")
+        return ("parallel_map shuts its Pool down itself with close() and join(), but not in a finally block: "
+                "if pool.map raises, those lines are skipped and the workers are left running. " + ask
+                + " It shuts the Pool down however the block ends.")
+    if terminated:
+        return ("parallel_map shuts its Pool down itself with terminate(). " + ask
+                + " It does the same, however the block ends.")
+    alive = len(result.live_children)
+    return ("parallel_map never shuts its Pool down: no with-block, and no close() and join()"
+            + (f"; {alive} of its worker processes were still running when it returned" if alive else "")
+            + ". Open the Pool in a with-block (`with multiprocessing.Pool(processes) as pool:`), so its "
+              "worker processes are stopped when the block ends, even when something fails.")
+
+
 @pytest.mark.points(1)
 def test_parallel_map_keeps_input_order(student, rng):
     """parallel_map returns func(item) for every item, in input order"""
     items = [rng.randrange(-1000, 1000) for _ in range(rng.randrange(8, 15))]
-    got = student.call("parallel_map", task("square"), items, 2).value
+    result = student.call("parallel_map", task("square"), items, 2)
+    got = result.value
     expected = [x * x for x in items]
-    check(got == expected,
-          f"parallel_map(square, {short(items)}, 2) returned {short(got)}; expected {short(expected)}. "
-          "pool.map(func, items) returns the results in the order of items.")
+    if got == expected:
+        return
+    text = f"parallel_map(square, {short(items)}, 2) returned {short(got)}"
+    if not isinstance(got, list):
+        fail(f"{text}, which is not a list. Return the list pool.map(func, items) gives.")
+    text += f": {element_text(got, expected, first_difference(got, expected))}."
+    if sorted(got) == sorted(expected):
+        unordered = calls(result, "Pool.imap_unordered")
+        fail(f"{text} Every result is there, in another order"
+             + (": pool.imap_unordered gives results as they finish. " if unordered else ". ")
+             + "pool.map(func, items) returns them in the order of items.")
+    fail(f"{text} Return pool.map(func, items): func(item) for every item, in the order of items.")
 
 
 @pytest.mark.points(2)
@@ -42,9 +76,8 @@ def test_parallel_map_uses_pool_worker_processes(student):
     check(len(pids) >= 2,
           f"16 tasks that each take 0.1 s ran in {len(pids)} worker process(es); with processes=2 "
           "they should spread over 2. Create multiprocessing.Pool(processes) and call pool.map.")
-    check(calls(result, "Pool.__enter__") >= 1,
-          "Use the Pool as a context manager (with multiprocessing.Pool(processes) as pool: ...), "
-          "so its worker processes are cleaned up even when something fails.")
+    if calls(result, "Pool.__enter__") < 1:
+        fail(_no_with_block(result, student.path))
     require_clean_exit(result, "parallel_map")
 
 
@@ -69,9 +102,18 @@ def test_async_squares_uses_apply_async(student, rng):
     check(result.value == expected,
           f"async_squares({short(numbers)}, 2) returned {short(result.value)}; expected {short(expected)}.")
     used = calls(result, "Pool.apply_async")
-    check(used >= len(numbers),
-          f"async_squares called pool.apply_async {used} time(s) for {len(numbers)} numbers. Submit "
-          "square(n) for each number with apply_async first, then call .get() on each result.")
+    if used < len(numbers):
+        instead = [(api, calls(result, api)) for api in ("Pool.apply", "Pool.map", "Pool.map_async", "Pool.starmap",
+                                                          "Pool.imap")]
+        instead = [(api, n) for api, n in instead if n]
+        why = ""
+        if instead and instead[0][0] == "Pool.apply":
+            why = (f" It calls pool.apply {instead[0][1]} time(s) instead: apply waits for each result before the "
+                   "next number is submitted, so only one worker is ever busy.")
+        elif instead:
+            why = f" It uses {instead[0][0].replace('Pool.', 'pool.')} instead."
+        fail(f"async_squares called pool.apply_async {used} time(s) for {len(numbers)} numbers.{why} Submit "
+             "square(n) for each number with apply_async first, then call .get() on each result.")
     check(calls(result, "ThreadPool.__init__") == 0,
           "async_squares uses a ThreadPool. Use multiprocessing.Pool so the work runs in processes.")
     require_clean_exit(result, "async_squares")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import Exercise, RaceRun, calls, check, fail, first_unlocked_place, judge_races, require_clean_exit
+from mpgrade import (
+    Exercise, RaceRun, calls, check, fail, first_unlocked_place, judge_races, require_clean_exit, require_no_crash,
+)
 
 EXERCISE = Exercise(
     title="a shared Value and its lock",
@@ -36,7 +38,16 @@ def test_parallel_count_loses_no_update(student, rng):
         processes, increments = rng.randrange(2, 4), rng.randrange(200, 600)
         result = student.call("parallel_count", processes, increments, timeout=60, races=True)
         got = result.value
-        check(isinstance(got, int), f"parallel_count({processes}, {increments}) returned {got!r}; return counter.value.")
+        if not isinstance(got, int):
+            kind = type(got).__name__
+            fail(f"parallel_count({processes}, {increments}) returned {got!r}"
+                 + (f", a {kind}, not an int" if got is not None else "")
+                 + ". Return counter.value (the number), after joining the processes.")
+        started = calls(result, "Process.start")
+        if got != processes * increments and started != processes:
+            fail(f"parallel_count({processes}, {increments}) returned {got}; expected {processes * increments}. It "
+                 f"started {started} process(es) for n_processes={processes}: start one Process per n_processes, "
+                 "each running increment(counter, n_increments).")
         runs.append(RaceRun(processes * increments, got, result))
     judge_races(runs, student.path, "Hold the counter's lock around the whole `counter.value += 1` "
                               "(with counter.get_lock(): ...), in every process.")
@@ -44,11 +55,16 @@ def test_parallel_count_loses_no_update(student, rng):
 
 @pytest.mark.points(3)
 def test_parallel_count_runs_processes(student, rng):
-    """parallel_count runs increment in n_processes processes and joins them"""
+    """parallel_count starts n_processes processes, joins them, and none of them fails"""
     processes = rng.randrange(2, 5)
     result = student.call("parallel_count", processes, 100)
     started = calls(result, "Process.start")
     check(started == processes,
           f"parallel_count({processes}, 100) started {started} process(es); start one Process per "
           "n_processes, each running increment(counter, n_increments).")
+    require_no_crash(result, student.path, f"parallel_count({processes}, 100)")
+    joined = calls(result, "Process.join")
+    check(joined >= processes,
+          f"parallel_count({processes}, 100) started {processes} processes and called join() {joined} time(s). "
+          "join() every process before reading counter.value.")
     require_clean_exit(result, "parallel_count")

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade import Exercise, RemoteException, calls, check, fail, require_clean_exit, short, task, task_records
+from mpgrade import (
+    Exercise, RemoteException, calls, check, element_text, fail, first_difference, require_clean_exit, short, task,
+    task_records,
+)
 
 EXERCISE = Exercise(
     title="ProcessPoolExecutor, as_completed, exceptions as values",
@@ -34,14 +37,18 @@ def test_pairs_come_in_completion_order(student, rng):
 
 @pytest.mark.points(2)
 def test_uses_a_process_pool_executor(student):
-    """completed_order submits every item to a ProcessPoolExecutor and shuts it down"""
+    """completed_order submits every item once to a ProcessPoolExecutor and leaves no worker running"""
     items = [0.0, 0.0, 0.0]
     result = student.call("completed_order", task("echo_after"), items, 2, timeout=30)
     check(calls(result, "ThreadPoolExecutor.submit") == 0,
           "completed_order uses a ThreadPoolExecutor; use concurrent.futures.ProcessPoolExecutor.")
     submitted = calls(result, "ProcessPoolExecutor.submit")
-    check(submitted == len(items),
-          f"completed_order called executor.submit {submitted} time(s) for {len(items)} items; submit each item once.")
+    if submitted != len(items):
+        mapped = calls(result, "ProcessPoolExecutor.map")
+        fail(f"completed_order called executor.submit {submitted} time(s) for {len(items)} items"
+             + ("; it uses executor.map instead, which gives the results in input order, not as they finish. "
+                if mapped else ". ")
+             + "Submit each item once with executor.submit(func, item), then iterate as_completed(futures).")
     require_clean_exit(result, "completed_order")
 
 
@@ -53,7 +60,20 @@ def test_safe_results_returns_exceptions_as_values(student, rng):
     items[rng.randrange(len(items))] = abs(items[-1]) + 1
     got = student.call("safe_results", task("double_or_fail"), items, timeout=30).value
     expected = [RemoteException("ValueError", f"negative input {x}") if x < 0 else 2 * x for x in items]
-    check(got == expected,
-          f"safe_results(double_or_fail, {items}) returned {short(got, 200)}; expected {short(expected, 200)} "
-          "(the ValueError instance itself where a call raised, in input order). future.exception() gives the "
-          "exception without raising it.")
+    if got == expected:
+        return
+    text = f"safe_results(double_or_fail, {items}) returned {short(got, 200)}"
+    if not isinstance(got, list):
+        fail(f"{text}; return a list with one entry per item, in input order.")
+    index = first_difference(got, expected)
+    text += f": {element_text(got, expected, index, 'entry')}."
+    if index is not None and index < len(got) and isinstance(expected[index], RemoteException) \
+            and not isinstance(got[index], RemoteException):
+        fail(f"{text} Where a call raised, put the exception instance itself in the list (a "
+             f"{type(got[index]).__name__} is not the exception): error = future.exception(); append error when "
+             "it is not None, else future.result().")
+    if len(got) == len(expected) and sorted(map(repr, got)) == sorted(map(repr, expected)):
+        fail(f"{text} Every entry is there, in another order: the order the calls finished "
+             "(as_completed). Go through the futures in the order you submitted them (input order).")
+    fail(f"{text} Expected {short(expected, 200)}: func(item), or the exception instance where a call "
+         "raised, in input order. future.exception() gives the exception without raising it.")

@@ -1,11 +1,15 @@
 """Grader for exercise 10: the __main__ guard and a picklable Pool function."""
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
 
-from mpgrade import Exercise, calls, check, check_dynamic, check_static, count_primes_below, fail, require_clean_exit
+from mpgrade import (
+    Exercise, calls, check, check_dynamic, check_static, count_primes_below, fail, guard_blocks, require_clean_exit,
+)
+
 
 EXERCISE = Exercise(
     title="the __main__ guard and a picklable Pool function",
@@ -43,8 +47,20 @@ def test_runs_as_a_script(student):
     exit_code = result.value["exit_code"]
     check(exit_code == 0, f"`python ex10_guard.py` exited with code {exit_code}.")
     found = [(int(limit), int(count)) for limit, count in LINE.findall(result.stdout.text)]
-    check(found, "`python ex10_guard.py` printed no line like 'primes below 20000: 2262'. Keep the demo's "
-                 "print in main().")
+    if not found:
+        wrong_guard = [(block.lineno, text) for block, text in guard_blocks(student.path) if text != "__main__"]
+        if wrong_guard:
+            line, text = wrong_guard[0]
+            fail(f"`python ex10_guard.py` printed nothing: the guard at line {line} compares __name__ with "
+                 f"{text!r}, which it never equals (run as a script, __name__ is \"__main__\"), so main() never "
+                 "runs. Write `if __name__ == \"__main__\":`.")
+        uncalled = [node.lineno for block, _ in guard_blocks(student.path) for node in block.body
+                    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Name)]
+        if uncalled:
+            fail(f"`python ex10_guard.py` printed nothing: line {uncalled[0]} names a function without calling it "
+                 "(no parentheses), so main() never runs. Write `main()`.")
+        fail("`python ex10_guard.py` printed no line like 'primes below 20000: 2262'. Keep the demo's "
+             "print in main(), and call main() under `if __name__ == \"__main__\":`.")
     wrong = [f"{limit}: printed {count}, is {count_primes_below(limit)}" for limit, count in found
              if count != count_primes_below(limit)]
     if wrong:

@@ -13,23 +13,29 @@ from mpgrade_sandboxed.plaindata import Opaque, RemoteException
 
 from .answers import count_primes_below
 from .curriculum import Exercise
-from .evidence import calls, require_clean_exit, require_untampered, require_work_in_children, task_records, worker_pids
+from .diagnose import child_crash, differing, element_text, first_difference, index_list, started_with
+from .evidence import (
+    calls, require_clean_exit, require_no_crash, require_untampered, require_work_in_children, task_records,
+    worker_pids,
+)
 from .feedback import short, worker_error
 from .guard import check_dynamic, check_guard, check_static
 from .machine import usable_cpus
 from .outcomes import CheckFailed, GradingError, check, fail, partial
-from .races import RaceRun, find_races, first_unlocked_place, judge_races
+from .races import RaceRun, find_races, first_unlocked_place, judge_races, race_text
 from .sandbox.call import CallRequest, CallResult
 from .sandbox.launcher import run_call
 from .settings import GradingSettings
+from .source import calls_in_source, guard_blocks
 from .speedup import check_speedup
 from .student import Student, task
 
 __all__ = [
     "CallRequest", "CallResult", "CheckFailed", "Exercise", "GradingError", "GradingSettings", "Opaque", "RaceRun",
-    "RemoteException", "Student", "calls", "check", "check_dynamic", "check_guard", "check_speedup",
-    "check_static", "count_primes_below", "fail", "find_races", "first_unlocked_place", "judge_races",
-    "partial", "require_clean_exit", "require_untampered", "require_work_in_children", "run_call", "short", "task",
-    "task_records", "usable_cpus",
+    "RemoteException", "Student", "calls", "calls_in_source", "check", "check_dynamic", "check_guard",
+    "check_speedup", "check_static", "child_crash", "count_primes_below", "differing", "element_text", "fail",
+    "find_races", "first_difference", "first_unlocked_place", "guard_blocks", "index_list", "judge_races",
+    "partial", "race_text", "require_clean_exit", "require_no_crash", "require_untampered", "require_work_in_children",
+    "run_call", "short", "started_with", "task", "task_records", "usable_cpus",
     "worker_error", "worker_pids",
 ]

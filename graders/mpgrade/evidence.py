@@ -9,6 +9,9 @@ tampering, with words that say so, and never as an ordinary mistake.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from .diagnose import child_crash
 from .outcomes import CheckFailed
 from .sandbox.call import CallResult
 
@@ -93,3 +96,14 @@ def require_work_in_children(result: CallResult, what: str, min_share: float = 0
                "joined before returning (a with-block on the Pool does that).")
     raise CheckFailed(f"{what}: {where}. {fix}")
 
+
+
+def require_no_crash(result: CallResult, student_file: Path, what: str, fix: str = "") -> None:
+    """Fail if a child process that ``what`` joined ended with an error: its exception, the student's line,
+    the exit code (see :func:`mpgrade.diagnose.child_crash`), then ``fix`` when given."""
+    __tracebackhide__ = True
+    require_untampered(result, "processes")
+    crash = child_crash(result, student_file)
+    if crash:
+        raise CheckFailed(f"{what} returned, but one of its processes did not end cleanly.\n{crash}"
+                          + (f"\n{fix}" if fix else ""))

@@ -15,6 +15,7 @@ from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
 
 from .sandbox.call import CallResult
+from .source import defined_under_guard, missing_in_children, with_block_around
 
 ARG_LIMIT = 80
 OUTPUT_LINES = 12
@@ -76,7 +77,7 @@ def located(path: Path, line: int, source: str | None = None) -> dict:
     return {"file": path.name, "line": line, "source": source or "", "todo": find_todo(str(path), line)}
 
 
-_PICKLE_WORDS = ("pickle", "local object", "Can't get attribute")
+PICKLE_WORDS = ("pickle", "local object", "Can't get attribute")
 
 
 def output_tail(result: CallResult) -> str:
@@ -90,7 +91,65 @@ def output_tail(result: CallResult) -> str:
     return ""
 
 
-def _raised(action: str, error: dict) -> str:
+_TARGET_CALLED = re.compile(r"target\s*=\s*[\w.]+\s*\(")
+_PROCESS_INIT_SKIPPED = re.compile(
+    r"has no attribute '_(closed|popen|config|identity|parent_pid|parent_name|target|args|kwargs|name|start_method)'")
+_GONE = ("ConnectionRefusedError", "FileNotFoundError", "BrokenPipeError", "EOFError", "ConnectionResetError")
+
+
+def specific_cause(error: dict, student_file: Path | None = None, api_calls: dict | None = None) -> str:
+    """What the exception and the student's line show about its cause, in one or two sentences; "" if nothing.
+
+    Each rule rests on the exception's type and message and on the student's own line (or file, parsed).
+    """
+    where = error.get("where") or {}
+    source = str(where.get("source") or "")
+    kind, message = str(error.get("type")), str(error.get("message"))
+    api_calls = api_calls or {}
+    if _TARGET_CALLED.search(source):
+        return ("`target=func(...)` calls the function right there, in this process, and hands Process what it "
+                "returned. Pass the function itself and its arguments separately: "
+                "Process(target=func, args=args).")
+    if kind == "AttributeError" and _PROCESS_INIT_SKIPPED.search(message):
+        return ("The Process part of this object was never set up: a Process subclass's __init__ must call "
+                "super().__init__() first, before it sets its own attributes.")
+    if kind == "AssertionError" and "can only join a started process" in message:
+        return ("join() was called on a process that was never started: Process.start() never ran for it. If your "
+                "class defines start(), rename it to run(): the inherited start() starts the new process, which "
+                "then calls run().")
+    if "as_completed" in source and re.search(r"has no attribute '_(condition|state|waiters)'", message):
+        got = re.match(r"'(\w+)' object", message)
+        return (f"as_completed() takes futures, and it was given {got.group(1) + ' values' if got else 'something else'}. "
+                "If you keep a dict between futures and items, make the futures its keys: "
+                "{executor.submit(func, item): item for item in items}, then iterate as_completed(that dict).")
+    if ".result(" in source and kind not in ("TimeoutError", "CancelledError", "BrokenProcessPool", "NameError",
+                                             "UnboundLocalError", "AttributeError", "KeyError"):
+        return ("future.result() raises again the exception the call raised in its worker. To get the exception "
+                "as a value, call future.exception() first: it returns the exception, or None, without raising.")
+    if "exported pointers exist" in message:
+        return ("A numpy array (or memoryview) still uses the block's memory, so the block cannot be closed. "
+                "Copy the result out, then `del` every view of the block before calling close().")
+    if "buffer is too small" in message:
+        return ("The shared memory block is smaller than the array viewed on it: its size is in bytes, so "
+                "create it with size=array.nbytes (not the number of elements).")
+    if kind == "NameError" and student_file is not None:
+        match = re.search(r"name '(\w+)' is not defined", message)
+        line = defined_under_guard(student_file, match.group(1)) if match else None
+        if line:
+            return (f"`{match.group(1)}` is defined only inside `if __name__ == \"__main__\":` (line {line}), which "
+                    "runs only when the file is run as a script; a module that is imported (by the grader, or "
+                    "by every child process under spawn) never defines it. Define it at the top level.")
+    if kind in _GONE and int((api_calls.get("BaseManager.start") or {}).get("from_student", 0)) \
+            and student_file is not None and where.get("line"):
+        block = with_block_around(student_file, int(where["line"]), "Manager")
+        if block:
+            return (f"Line {where['line']} uses a Manager's shared object after the `with` block of lines "
+                    f"{block[0]}-{block[1]} ended, and ending it shut the Manager's server process down. Read "
+                    "what you need (e.g. dict(counts)) inside the with-block.")
+    return ""
+
+
+def _raised(action: str, error: dict, student_file: Path | None = None, api_calls: dict | None = None) -> str:
     where = error.get("where") or {}
     exc = f"{error.get('type')}: {error.get('message')}".rstrip(": ")
     if error.get("type") == "NotImplementedError":
@@ -108,7 +167,10 @@ def _raised(action: str, error: dict) -> str:
         text += f"\n  at {where_text(where)}"
     else:
         text += "\n  (the error came from library code, not from a line in your file)"
-    if any(word in str(error.get("message")) for word in _PICKLE_WORDS):
+    cause = specific_cause(error, student_file, api_calls)
+    if cause:
+        text += "\n" + cause
+    elif any(word in str(error.get("message")) for word in PICKLE_WORDS):
         text += ("\nA function given to a Pool, an executor or a Process under spawn is sent to the worker "
                  "by name, so it must be defined at the top level of your module: no lambda, no function "
                  "defined inside another function.")
@@ -138,7 +200,8 @@ def _over_limit(result: CallResult, action: str, module_file: str) -> str:
             "give each worker only its share, or use shared memory.")
 
 
-def explain(result: CallResult, action: str, module_file: str, timeout_s: float) -> str:
+def explain(result: CallResult, action: str, module_file: str, timeout_s: float,
+            student_file: Path | None = None) -> str:
     """Feedback for a ``result`` whose status is not "returned"; ``action`` names the call."""
     status = result.status
     if status == "import_error":
@@ -147,7 +210,7 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
         text = f"{module_file} could not be imported: {error.get('type')}: {error.get('message')}"
         if where:
             text += f"\n  at {where_text(where)}"
-        if any(word in str(error.get("message")) for word in _PICKLE_WORDS):
+        if any(word in str(error.get("message")) for word in PICKLE_WORDS):
             text += ("\nThe module starts work while it is imported, and that work hands a Pool a function it "
                      "cannot send to a worker (a lambda or nested function). Define the function at the top "
                      "level, and start the work in main() under `if __name__ == \"__main__\":`.")
@@ -172,8 +235,11 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float)
         return (f"{module_file} has no {kind} `{name}`. Define it with the name and signature "
                 f"the exercise gives (names are case-sensitive).")
     if status == "raised":
-        return _raised(action, result.error or {}) + output_tail(result)
+        return _raised(action, result.error or {}, student_file, result.api_calls) + output_tail(result)
     if status == "timeout":
+        missing = not_found_in_children(result, student_file)
+        if missing and result.phase not in ("starting", "importing"):
+            return f"{action} did not finish within {timeout_s:g} s and was stopped. {missing}"
         if result.phase in ("starting", "importing"):
             return (f"Importing {module_file} did not finish within {timeout_s:g} s, so it was stopped. "
                     "Code at the top level of a module runs on import (and again in every child "
@@ -211,32 +277,64 @@ _TRACE_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)?): ?(?P<message>.*)$")
 
 
+def not_found_in_children(result: CallResult, student_file: Path | None) -> str:
+    """When a child process could not find a function in the student's module: why, and the fix; else ""."""
+    name = missing_in_children(result.stderr.text)
+    if not name:
+        return ""
+    line = defined_under_guard(student_file, name) if student_file is not None else None
+    where = f" (line {line})" if line else ""
+    if line:
+        why = (f"`{name}` is defined only inside `if __name__ == \"__main__\":`{where}. A spawned worker imports your "
+               "file as __mp_main__, where that block does not run, so the worker cannot find it")
+    else:
+        why = (f"`{name}` is not defined at the top level of your module, where a spawned worker looks for it "
+               "(a lambda, a function defined inside another function, or one defined under the guard)")
+    return (f"Its worker processes failed with \"Can't get attribute '{name}'\": {why}; a Pool then keeps "
+            f"starting new workers and waits forever. Define `{name}` at the top level of the module.")
+
+
+def _traceback_blocks(text: str) -> list[list[str]]:
+    marker = "Traceback (most recent call last)"
+    starts = [m.start() for m in re.finditer(re.escape(marker), text)]
+    return [text[a:b].splitlines() for a, b in zip(starts, starts[1:] + [len(text)])]
+
+
 def worker_error(result: CallResult, student_file: Path) -> str:
     """What a worker process of the call reported on stderr, pointed at the student's line.
 
     Exceptions in child processes never reach the caller as exceptions: the
-    child prints a traceback and exits with code 1. This finds the last such
-    traceback that passes through the student's file. Empty if there is none.
+    child prints a traceback and exits with code 1. This finds the first such
+    traceback that passes through the student's file (else the last one).
+    Empty if there is none.
     """
-    text = result.stderr.text
-    if "Traceback (most recent call last)" not in text:
+    blocks = _traceback_blocks(result.stderr.text)
+    if not blocks:
         return ""
-    block = text[text.rindex("Traceback (most recent call last)"):]
-    lines = block.splitlines()
-    where, exception = None, None
     root = os.path.realpath(student_file.parent)
-    for index, line in enumerate(lines):
-        match = _TRACE_LINE.search(line)
-        if match and Path(match.group("file")).name == student_file.name \
-                and is_student_file(match.group("file"), root):
-            source = lines[index + 1].strip() if index + 1 < len(lines) else ""
-            where = (int(match.group("line")), source)
-    for line in reversed(lines):
-        if line and not line.startswith(" ") and _EXC_LINE.match(line):
-            exception = line.strip()
+    chosen = None
+    for lines in blocks:
+        where, exception = None, None
+        for index, line in enumerate(lines):
+            match = _TRACE_LINE.search(line)
+            if match and Path(match.group("file")).name == student_file.name \
+                    and is_student_file(match.group("file"), root):
+                source = lines[index + 1].strip() if index + 1 < len(lines) else ""
+                where = (int(match.group("line")), source)
+        for line in reversed(lines):
+            if line and not line.startswith(" ") and _EXC_LINE.match(line) \
+                    and not line.startswith(("Process ", "Traceback")):
+                exception = line.strip()
+                break
+        if exception is None:
+            continue
+        if where is not None:
+            chosen = (where, exception)
             break
-    if exception is None:
+        chosen = chosen or (None, exception)
+    if chosen is None:
         return ""
+    where, exception = chosen
     text = f"A worker process raised {exception}"
     if where is not None:
         text += f"\n  at {student_file.name}:{where[0]}: {where[1]}"

@@ -20,7 +20,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from .feedback import located, output_tail, todo_hint, where_text
+from .diagnose import child_crash
+from .feedback import PICKLE_WORDS, located, not_found_in_children, output_tail, todo_hint, where_text
 from .outcomes import CheckFailed
 
 SCRIPT_METHODS = ("spawn", "forkserver")
@@ -40,6 +41,8 @@ class Finding:
     source: str
     starts_work: bool
     """True when it looks like it starts processes or the program (Process, Pool, main(), ...)."""
+    compares_with: str | None = None
+    """For ``if __name__ == "main":`` and the like: the string __name__ is compared with instead of "__main__"."""
 
 
 def _is_guard(node: ast.stmt) -> bool:
@@ -52,6 +55,17 @@ def _is_guard(node: ast.stmt) -> bool:
     names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
     mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
     return bool(names and mains)
+
+
+def _misspelt_guard(node: ast.stmt) -> str | None:
+    """The string an ``if __name__ == "...":`` compares with, when it is not "__main__"."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return None
+    sides = [node.test.left, *node.test.comparators]
+    if not any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides):
+        return None
+    text = next((s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)), None)
+    return text if text != "__main__" else None
 
 
 def _calls(node: ast.AST) -> list[str]:
@@ -91,7 +105,7 @@ def static_findings(path: Path) -> list[Finding]:
             continue
         text = lines[node.lineno - 1].strip() if node.lineno - 1 < len(lines) else ""
         starts = any(any(word in name for word in WORK_WORDS) for name in _calls(node))
-        findings.append(Finding(node.lineno, text[:200], starts))
+        findings.append(Finding(node.lineno, text[:200], starts, _misspelt_guard(node)))
     return findings
 
 
@@ -115,6 +129,11 @@ def check_static(path: Path) -> None:
         return
     first = findings[0]
     where = located(path, first.line, first.source)
+    if first.compares_with is not None:
+        raise CheckFailed(
+            f"{where_text(where)}\nThis guard compares __name__ with {first.compares_with!r}, which __name__ never "
+            "equals: run as a script it is \"__main__\", imported it is the module's name. So the block never "
+            "runs. Write `if __name__ == \"__main__\":`." + todo_hint(where))
     more = f" (and {len(findings) - 1} more top-level statement(s))" if len(findings) > 1 else ""
     what = ("starts work" if first.starts_work else "runs code")
     raise CheckFailed(
@@ -145,7 +164,7 @@ def check_dynamic(student, timeout: float = 30.0) -> None:
         from .feedback import explain
 
         raise CheckFailed(explain(imported, f"Importing {student.module_file} as __mp_main__",
-                                  student.module_file, timeout * student.settings.timeout_factor))
+                                  student.module_file, timeout * student.settings.timeout_factor, student.path))
     outcomes = {}
     for method in SCRIPT_METHODS:
         outcomes[method] = _script_problem(student, method, timeout)
@@ -168,6 +187,9 @@ def _script_problem(student, method: str, timeout: float) -> str:
                 f"{earlier.action} did not finish within {earlier.limit_s:g} s: fix that hang first (the script "
                 "calls it), then check the guard again." + output_tail(result))
     if result.status == "timeout":
+        missing = not_found_in_children(result, student.path)
+        if missing:
+            return f"it did not finish within {limit:g} s and was stopped. {missing}"
         return (f"it did not finish within {limit:g} s and was stopped. A Pool whose workers fail while "
                 "importing your file restarts them forever; make sure nothing at the top level starts work, "
                 "so that a child importing the file only gets definitions." + output_tail(result))
@@ -179,10 +201,18 @@ def _script_problem(student, method: str, timeout: float) -> str:
     if result.status != "returned":
         from .feedback import explain
 
-        return explain(result, "the script", student.module_file, limit)
+        return explain(result, "the script", student.module_file, limit, student.path)
     failures = [f for f in result.child_failures if f.get("exitcode")]
     if failures:
         first = failures[0]
+        missing = not_found_in_children(result, student.path)
+        if missing:
+            return f"a child process it started exited with code {first['exitcode']}. {missing}"
+        crash = child_crash(result, student.path)
+        if crash and "\n  at " in crash and not any(word in result.stderr.text for word in PICKLE_WORDS):
+            # The child ran the student's code and failed there: that line is the cause, not pickling.
+            return (f"a child process it started failed:\n{crash}\nFix that line; the same error makes the "
+                    "exercise's own checks fail.")
         return (f"a child process it started exited with code {first['exitcode']}." + output_tail(result)
                 + "\nUnder spawn a child gets its target function by importing your module; it must be "
                   "defined at the top level (no lambda, no function defined inside another).")

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnose import child_crash
+from .evidence import calls, require_untampered
 from .feedback import located, todo_hint, where_text
 from .outcomes import CheckFailed
 from .sandbox.call import CallResult
@@ -52,6 +54,8 @@ class Race:
     """True when a read and its write were not inside one hold of one lock."""
     site: dict
     """The student's file, line and source of an unprotected access."""
+    first: str = ""
+    """The first raced element: an Array index or a dict key ("" for a Value)."""
 
 
 def find_races(result: CallResult) -> list[Race]:
@@ -61,7 +65,8 @@ def find_races(result: CallResult) -> list[Race]:
         for obj_id, facts in (process.get("objects") or {}).items():
             entry = per_object.setdefault(obj_id, {"kind": facts.get("kind", "value"), "elements": {}, "sites": []})
             for element, flags in (facts.get("elements") or {}).items():
-                writers = entry["elements"].setdefault(element, {"writers": set(), "unsafe": set(), "split": False})
+                writers = entry["elements"].setdefault(element, {"writers": set(), "unsafe": set(), "split": False,
+                                                                 "key": element})
                 if any(flag in flags for flag in "LUS"):
                     writers["writers"].add(process.get("pid"))
                 if "U" in flags or "S" in flags:
@@ -74,10 +79,13 @@ def find_races(result: CallResult) -> list[Race]:
     for entry in per_object.values():
         raced = [e for e in entry["elements"].values() if len(e["writers"]) >= 2 and e["unsafe"]]
         if raced:
+            keys = sorted((str(e["key"]) for e in raced), key=lambda k: (not k.lstrip("-").isdigit(),
+                                                                          int(k) if k.lstrip("-").isdigit() else 0, k))
             races.append(Race(kind=entry["kind"], elements=len(raced),
                               writers=max(len(e["writers"]) for e in raced),
                               split=any(e["split"] for e in raced),
-                              site=entry["sites"][0] if entry["sites"] else {}))
+                              site=entry["sites"][0] if entry["sites"] else {},
+                              first=keys[0] if entry["kind"] != "value" else ""))
     return races
 
 
@@ -90,27 +98,59 @@ class RaceRun:
     result: CallResult
 
 
+def race_text(race: Race, student_file: Path) -> tuple[str, str]:
+    """(the race in words, with the student's line first; the TODO hint)."""
+    place, hint = unlocked_place(race.site, student_file)
+    how = ("read and written by {n} processes without holding one lock from the read to the write"
+           if race.split else "written by {n} processes, not all of them holding a lock")
+    which = ""
+    if race.first and race.kind == "array":
+        which = f" (index {race.first}" + (f" and {race.elements - 1} more)" if race.elements > 1 else ")")
+    elif race.first and race.kind == "dict":
+        which = f" (the key {race.first!r}" + (f" and {race.elements - 1} more)" if race.elements > 1 else ")")
+    subject, verb = SUBJECT.get(race.kind, "A shared object is").rsplit(" ", 1)
+    return (f"{place}{subject}{which} {verb} "
+            f"{how.format(n=race.writers)} (lost updates possible)."), hint
+
+
 def judge_races(runs: list[RaceRun], student_file: Path, fix: str) -> None:
-    """Fail the check, with file:line and the counts, if any run raced or lost updates."""
+    """Fail the check, with file:line and the counts, if any run raced or lost updates.
+
+    The cause named is the most specific the evidence shows: a worker that crashed (its exception and
+    line), then a race (the line and which element), then processes not joined before the result was read.
+    """
     __tracebackhide__ = True
     races = [race for run in runs for race in find_races(run.result)]
     lossy = [run for run in runs if run.observed != run.expected]
     if not races and not lossy:
         return
-    lines = []
-    if races:
-        race = races[0]
-        place, hint = unlocked_place(race.site, student_file)
-        how = ("read and written by {n} processes without holding one lock from the read to the write"
-               if race.split else "written by {n} processes, not all of them holding a lock")
-        lines.append(f"{place}{SUBJECT.get(race.kind, 'A shared object is')} "
-                     f"{how.format(n=race.writers)} (lost updates possible).")
-    else:
-        hint = ""
     total_expected = sum(run.expected for run in runs)
     lost = sum(max(0, run.expected - run.observed) for run in runs)
+    evidence = f"Evidence: lost {lost} of {total_expected} updates in {len(lossy)} of {len(runs)} runs."
+    for run in runs:
+        crash = child_crash(run.result, student_file)
+        if crash:
+            tail = evidence if lossy else ""
+            raise CheckFailed(f"{crash}\nA process that fails stops before its work is done. {tail}".rstrip())
+    if not races:
+        for run in lossy:
+            require_untampered(run.result, "processes")
+            started, joined = calls(run.result, "Process.start"), calls(run.result, "Process.join")
+            alive = len(run.result.live_children)
+            if alive or (started and joined < started):
+                raise CheckFailed(
+                    f"The function read the result before its processes had finished: it started {started} "
+                    f"process(es) and called join() {joined} time(s)"
+                    + (f"; {alive} were still running when it returned" if alive else "")
+                    + f". {evidence} join() every process before reading the shared result.")
+    lines = []
+    if races:
+        text, hint = race_text(races[0], student_file)
+        lines.append(text)
+    else:
+        hint = ""
     if lossy:
-        lines.append(f"Evidence: lost {lost} of {total_expected} updates in {len(lossy)} of {len(runs)} runs.")
+        lines.append(evidence)
     else:
         lines.append(f"No update happened to be lost in these {len(runs)} runs, but the next run could lose some.")
     lines.append(fix)

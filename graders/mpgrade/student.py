@@ -129,7 +129,7 @@ class Student:
                                      races=races, **kwargs))
         if result.status == "returned":
             return result
-        text = feedback.explain(result, action, self.module_file, limit)
+        text = feedback.explain(result, action, self.module_file, limit, self.path)
         if result.status == "timeout" and earlier is not None:
             text = hung_again(earlier) + text
         if result.status == "import_error" or (result.status in ("timeout", "limit")
@@ -163,12 +163,15 @@ class Student:
             raise CheckFailed(hung_again(earlier) + f"{action} did not finish within {limit:g} s either and was "
                               "stopped: fix that hang first." + feedback.output_tail(result))
         if result.status == "timeout":
+            missing = feedback.not_found_in_children(result, self.path)
+            if missing:
+                raise CheckFailed(f"{action} did not finish within {limit:g} s and was stopped. {missing}")
             raise CheckFailed(
                 f"{action} did not finish within {limit:g} s and was stopped. Under spawn every worker "
                 "process imports your file again; if the file starts work at the top level, each worker "
                 "starts it again and a Pool keeps restarting its workers forever. Put that code in main() "
                 "and call main() only under `if __name__ == \"__main__\":`." + feedback.output_tail(result))
-        raise CheckFailed(feedback.explain(result, action, self.module_file, limit))
+        raise CheckFailed(feedback.explain(result, action, self.module_file, limit, self.path))
 
     def run_script(self, start_method: str, timeout: float | None) -> tuple[CallResult, float, Hang | None]:
         """Run the file as a script without judging it: the result, the limit it had, and the earlier hang that

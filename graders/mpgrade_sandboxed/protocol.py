@@ -240,6 +240,7 @@ class Result:
     api_calls: dict = field(default_factory=dict)
     import_api_calls: dict = field(default_factory=dict)
     child_failures: list = field(default_factory=list)
+    process_starts: list = field(default_factory=list)
     evidence: list = field(default_factory=list)
     races: list = field(default_factory=list)
     live_children: list = field(default_factory=list)
@@ -270,6 +271,7 @@ class Result:
                    detail=mapping("detail"), seconds=number("seconds"), self_cpu_s=number("self_cpu_s"),
                    children_cpu_s=number("children_cpu_s"), api_calls=mapping("api_calls"),
                    import_api_calls=mapping("import_api_calls"), child_failures=_dicts(data.get("child_failures")),
+                   process_starts=_dicts(data.get("process_starts")),
                    evidence=_dicts(data.get("evidence")), races=_dicts(data.get("races")),
                    live_children=list(live) if isinstance(live, list) else [],
                    shm_left=list(shm) if isinstance(shm, list) else [])

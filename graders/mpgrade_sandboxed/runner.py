@@ -156,7 +156,7 @@ def _run_script(path: str, spies: Spies, run_name: str = "__main__") -> Result:
         stream.flush()
     return Result(status, error=error, value={"exit_code": exit_code or 0}, seconds=time.perf_counter() - began,
                   api_calls=spies.snapshot(), live_children=_live_children(),
-                  child_failures=spies.child_failures,
+                  child_failures=spies.child_failures, process_starts=spies.process_starts,
                   shm_left=_blocks_left(spies.created_blocks))
 
 
@@ -247,7 +247,7 @@ def run(request: RunRequest, channel: Channel) -> Result:
     lockwatch.flush()
     return dataclasses.replace(
         outcome, seconds=seconds, self_cpu_s=self_cpu_s, children_cpu_s=children_cpu_s, api_calls=api_calls,
-        child_failures=spies.child_failures, import_api_calls=import_calls,
+        child_failures=spies.child_failures, process_starts=spies.process_starts, import_api_calls=import_calls,
         evidence=_evidence(request.evidence_dir), races=_evidence(request.evidence_dir, prefix="races-"),
         live_children=live_children, shm_left=_blocks_left(spies.created_blocks))
 

@@ -19,10 +19,13 @@ from mpgrade_sandboxed.locate import called_from_student
 WATCHED = {
     "Process.start": "multiprocessing.process:BaseProcess.start",
     "Process.join": "multiprocessing.process:BaseProcess.join",
+    "Process.terminate": "multiprocessing.process:BaseProcess.terminate",
     "Pool.__init__": "multiprocessing.pool:Pool.__init__",
     "Pool.__enter__": "multiprocessing.pool:Pool.__enter__",
     "Pool.close": "multiprocessing.pool:Pool.close",
     "Pool.terminate": "multiprocessing.pool:Pool.terminate",
+    "Pool.join": "multiprocessing.pool:Pool.join",
+    "Pool.apply": "multiprocessing.pool:Pool.apply",
     "Pool.map": "multiprocessing.pool:Pool.map",
     "Pool.starmap": "multiprocessing.pool:Pool.starmap",
     "Pool.imap": "multiprocessing.pool:Pool.imap",
@@ -38,6 +41,7 @@ WATCHED = {
     "SharedMemory.unlink": "multiprocessing.shared_memory:SharedMemory.unlink",
     "ProcessPoolExecutor.submit": "concurrent.futures.process:ProcessPoolExecutor.submit",
     "ProcessPoolExecutor.shutdown": "concurrent.futures.process:ProcessPoolExecutor.shutdown",
+    "ProcessPoolExecutor.map": "concurrent.futures.process:ProcessPoolExecutor.map",
     "ThreadPoolExecutor.submit": "concurrent.futures.thread:ThreadPoolExecutor.submit",
     "Thread.start": "threading:Thread.start",
 }
@@ -53,6 +57,23 @@ def _joined(spies: Spies, args: tuple, kwargs: dict) -> None:
         spies.child_failures.append({"exitcode": code, "name": getattr(args[0], "name", "?")})
 
 
+def _starting(spies: Spies, args: tuple, kwargs: dict) -> None:
+    """``Process.start`` is called: remember what the student handed the process (types only, never values;
+    before the call, since ``start()`` drops its target and arguments once the child runs).
+
+    A numpy array or a list among a worker's arguments is a copy in the child (arguments are pickled):
+    feedback can then say that the worker changed its own copy.
+    """
+    process = args[0] if args else None
+    if process is None or len(spies.process_starts) >= 100 or not called_from_student(3, spies.root):
+        return
+    target = getattr(process, "_target", None)
+    spies.process_starts.append({
+        "target": getattr(target, "__name__", None) if target is not None else type(process).__name__,
+        "arg_types": [type(a).__name__ for a in tuple(getattr(process, "_args", ()) or ())[:12]],
+    })
+
+
 def _opened_block(spies: Spies, args: tuple, kwargs: dict) -> None:
     """``SharedMemory.__init__`` returned: remember a block this process created."""
     block = args[0] if args else None
@@ -62,6 +83,8 @@ def _opened_block(spies: Spies, args: tuple, kwargs: dict) -> None:
 
 AFTER = {"Process.join": _joined, "SharedMemory.__init__": _opened_block}
 """Evidence some watched APIs leave besides their count, gathered after the call returns."""
+BEFORE = {"Process.start": _starting}
+"""Evidence gathered before the call runs."""
 
 
 class Spies:
@@ -75,10 +98,13 @@ class Spies:
         """Names of SharedMemory blocks created in this process while watching."""
         self.child_failures: list[dict[str, Any]] = []
         """Processes the student joined that had exited with a non-zero code."""
+        self.process_starts: list[dict[str, Any]] = []
+        """Processes the student started: the target's name and the types of its arguments."""
 
     def _wrap(self, key: str, original: Callable) -> Callable:
         spies = self
         after = AFTER.get(key)
+        before = BEFORE.get(key)
 
         @functools.wraps(original)
         def spy(*args: Any, **kwargs: Any) -> Any:
@@ -89,6 +115,11 @@ class Spies:
                     if called_from_student(2, spies.root):
                         entry["from_student"] += 1
                 except (ValueError, OSError):
+                    pass
+            if spies.active and before is not None:
+                try:
+                    before(spies, args, kwargs)
+                except Exception:  # evidence is best effort; the student's call must go on
                     pass
             result = original(*args, **kwargs)
             if spies.active and after is not None:

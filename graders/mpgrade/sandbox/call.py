@@ -69,6 +69,8 @@ class CallResult:
     """The same, while the module was being imported."""
     child_failures: list = field(default_factory=list)
     """Child processes the student joined that had exited with a non-zero code."""
+    process_starts: list = field(default_factory=list)
+    """Processes the student started: {"target": function name, "arg_types": [type names of its args]}."""
     races: list = field(default_factory=list)
     """Per-process facts on shared-object use (see mpgrade_sandboxed.lockwatch), when asked for."""
     shm_left: list = field(default_factory=list)

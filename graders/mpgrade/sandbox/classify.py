@@ -92,6 +92,7 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         result.evidence = final.evidence
         result.races = final.races
         result.child_failures = final.child_failures
+        result.process_starts = final.process_starts
         result.live_children = final.live_children
         if result.status == Status.RETURNED:
             try:
