@@ -59,7 +59,7 @@ def test_other_functions_keep_their_limit_and_the_script_waits_less(fresh):
 def test_a_submission_that_hangs_pays_the_full_limit_once(tmp_path, monkeypatch):
     """One sentinel for two consumers: every call with two consumers hangs; the guard's script too."""
     monkeypatch.setenv("MPGRADE_TIMEOUT_FACTOR", "0.5")  # 20 s limits become 10 s, retries 2.5 s at least
-    _, report = grade_cli(SUBMISSIONS / "hangs" / "ex03_one_sentinel", tmp_path, "ex03")
+    _, report = grade_cli(SUBMISSIONS / "mistakes" / "ex03_one_sentinel", tmp_path, "ex03")
     checks = {c["id"].split("::")[-1]: c for c in report["exercises"]["ex03_queue"]["checks"]}
     timed_out = [c for c in checks.values() if "did not finish within" in c["feedback"]]
     assert len(timed_out) >= 3, [c["feedback"][:120] for c in checks.values()]
