@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from mpgrade.speedup import Structure, judge
-from mpgrade.speedup_decision import MAX_PAIRS, PARALLEL, SERIAL, UNDECIDED, Pair, decide, needs_more
+from mpgrade.speedup_decision import (
+    MAX_PAIRS, PARALLEL, SERIAL, UNDECIDED, Pair, calibrated_speedup, decide, needs_more,
+)
 
 SERIAL_S = [2.0, 2.1]  # the work in one process; the engine's Pool(2) takes ~1.1 s: 1.82x
 
@@ -20,10 +22,11 @@ def run_sequentially(runs: list[tuple[float, float]], cpus: int = 2, engine_cal_
                      certain_mistake: bool = False):
     """Feed pairs one by one as the measurement does; return the final decision and how many pairs it took."""
     taken = []
+    at_calibration = calibrated_speedup(SERIAL_S, engine_cal_s, cpus, 2) if engine_cal_s else None
     for run in runs:
         taken.append(Pair(*run))
         decision = decide(SERIAL_S, taken, cpus, 2, engine_cal_s=engine_cal_s)
-        if not needs_more(decision, len(taken), certain_mistake):
+        if not needs_more(decision, len(taken), certain_mistake, at_calibration):
             break
     return decide(SERIAL_S, taken, cpus, 2, final=True, engine_cal_s=engine_cal_s), len(taken)
 
@@ -110,6 +113,25 @@ def test_ambiguous_pairs_end_undecided_after_the_maximum():
 def test_a_machine_that_shows_no_speedup_is_not_measurable_after_two_pairs():
     decision, used = run_sequentially([(1.95, 1.9), (2.0, 2.05)] + [(2.0, 2.0)] * 7)
     assert decision.outcome == UNDECIDED and used == 2 and "cannot show a speedup" in decision.reason
+
+
+def test_a_machine_that_showed_no_speedup_at_calibration_either_is_not_measurable_after_one_pair():
+    # a hog: calibration's engine 1.9 s for 2.0 s of serial work, this check's engine no faster
+    decision, used = run_sequentially([(1.98, 1.95)] + [(1.5, 1.5)] * 8, engine_cal_s=1.9)
+    assert decision.outcome == UNDECIDED and used == 1 and "cannot show a speedup" in decision.reason
+    # one usable CPU: the speedups are capped at 1 whatever the times say
+    decision, used = run_sequentially([(1.1, 1.1)] * 9, cpus=1, engine_cal_s=1.1)
+    assert decision.outcome == UNDECIDED and used == 1 and "1 usable CPU" in decision.reason
+
+
+@pytest.mark.parametrize("engine_cal, why", [
+    (1.1, "calibration saw 1.8x: a slow first engine run is a neighbour's burst, not the machine"),
+    (None, "no calibration to agree with"),
+])
+def test_one_slow_engine_run_alone_never_ends_the_measurement(engine_cal, why):
+    decision, used = run_sequentially([(1.98, 1.95), (1.1, 1.1), (1.1, 1.12)] + [(1.1, 1.1)] * 6,
+                                      engine_cal_s=engine_cal)
+    assert decision.outcome == PARALLEL and used >= 2, why
 
 
 def test_a_busy_machine_gets_a_third_pair_to_show_its_speed():

@@ -1,13 +1,15 @@
 """Speedup grading: measured in pairs, decided with a stated confidence, backed by structure (trusted side).
 
     calibrate (once per grading process, shared through a file by a batch):
-        serial runs of the work (the "one process" anchor), an engine Pool run
+        serial runs of the work (the "one process" anchor), engine Pool runs (the fastest kept)
     per check, with CPUs to itself (cpulock.measurement: its own CPU set, or the whole machine):
         warm-up, then pairs:  engine Pool(processes) | student's function    (same work, back to back)
         until speedup_decision.decide() separates "as parallel as the engine"
         from "no faster than one process" (a fast student: one pair and the
         calibrated midpoint), or MAX_PAIRS say it cannot, or the structure
-        shows a mistake no noise can make (then the clock is not needed)
+        shows a mistake no noise can make (then the clock is not needed), or
+        the first pair and the calibration agree the machine shows no speedup
+        (a hog); with one usable CPU there is no engine run, only the student's
     structure (every run): Pools created, worker processes started against
         the processes asked for, the workers' CPU against the work's, overlap
 
@@ -33,10 +35,15 @@ from typing import Any
 from . import cpulock, machine
 from .evidence import calls, require_untampered
 from .outcomes import CheckFailed
-from .speedup_decision import PARALLEL, SERIAL, UNDECIDED, Decision, Pair, decide, needs_more
+from .speedup_decision import (
+    PARALLEL, SERIAL, UNDECIDED, Decision, Pair, calibrated_speedup, decide, needs_more,
+)
 
 POLICIES = ("structural", "skip", "fail")
 SERIAL_RUNS = 2
+ENGINE_RUNS = 2
+"""The calibrated engine time is the fastest of these: one slow run would keep the calibrated midpoint from
+voting for a whole batch (it votes only while a check's engine is no more than 10% faster than calibration's)."""
 CALIBRATION_TTL_S = 900.0
 """How long a batch shares a calibration before measuring the serial anchor again."""
 RECALIBRATE_DRIFT = 0.3
@@ -243,9 +250,12 @@ def _measure_serial(student: Any, work: str, items: list, processes: int, timeou
                             what=f"{work} over the inputs, one after another")
         serial.append(_outside(run, run.value["seconds"]))
         cpu.append(run.value["cpu_s"])
-    run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
-                        what=f"a Pool({processes}) running {work}")
-    return Calibration(serial, min(cpu), _outside(run, run.value["seconds"]), time.time())
+    engine = []
+    for _ in range(ENGINE_RUNS):
+        run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
+                            what=f"a Pool({processes}) running {work}")
+        engine.append(_outside(run, run.value["seconds"]))
+    return Calibration(serial, min(cpu), min(engine), time.time())
 
 
 def measure(student: Any, function: str, args: tuple, work: str, items: list, processes: int,
@@ -270,12 +280,15 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             calibrated = True
         _calibrations[key] = calibration
         while True:
-            run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
-                                what=f"a Pool({processes}) running {work}")
-            engine_s = _outside(run, run.value["seconds"])
-            # Overlap by the best run on each side: noise only lowers it (the wall clock grows, CPU does not).
-            engine_parallelism = max(engine_parallelism,
-                                     float(run.children_cpu_s or 0.0) / engine_s if engine_s else 0.0)
+            if cpus >= 2:
+                run = student.drive("engine_pool_map", work, items, processes, timeout=timeout,
+                                    what=f"a Pool({processes}) running {work}")
+                engine_s = _outside(run, run.value["seconds"])
+                # Overlap by the best run on each side: noise only lowers it (the wall clock grows, CPU does not).
+                engine_parallelism = max(engine_parallelism,
+                                         float(run.children_cpu_s or 0.0) / engine_s if engine_s else 0.0)
+            else:  # one usable CPU: no Pool can be faster than one process, so there is no engine run to pair with
+                engine_s = calibration.engine_s
             result = student.call(function, *args, timeout=timeout)
             if result.value != expected:
                 raise CheckFailed(f"{function} returned {str(result.value)[:120]}; expected {str(expected)[:120]}. "
@@ -301,7 +314,8 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
                                   serial_cpu_s=calibration.serial_cpu_s, parallelism=round(parallelism, 3),
                                   usable_cpus=cpus, engine_parallelism=round(engine_parallelism, 3),
                                   processes_seen=seen)
-            if not needs_more(decision, len(pairs), bool(structure.certain_mistakes())):
+            if not needs_more(decision, len(pairs), bool(structure.certain_mistakes()),
+                              calibrated_speedup(calibration.serial_s, calibration.engine_s, cpus, processes)):
                 break
         cost = Cost(round(held - asked, 3), round(time.monotonic() - held, 3), calibrated)
     decision = decide(calibration.serial_s, pairs, cpus, processes, final=True, engine_cal_s=calibration.engine_s)

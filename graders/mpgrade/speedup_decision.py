@@ -69,7 +69,8 @@ the engine" and "as slow as one process" are 14% apart per run, within a busy ma
 benchmark under heavy load failed a correct variant once with 1.2 <= engine < 1.4). Below it, a slow
 student is left to the structure (the fallback), never failed on the clock alone."""
 HOPELESS_ENGINE_SPEEDUP = 1.05
-"""...which two pairs settle below this; between the two, a third pair may still find the engine's speed."""
+"""...which two pairs settle below this (one pair when calibration saw no speedup either); between the two, a
+third pair may still find the engine's speed."""
 
 PARALLEL, SERIAL, UNDECIDED = "parallel", "serial", "undecided"
 
@@ -133,7 +134,7 @@ def calibrated_midpoint(serial_s: list[float], pairs: list[Pair], cpus: int, pro
     if not engine_cal_s or not pairs:
         return 0.0
     serial = min(serial_s)
-    if min(serial / engine_cal_s, float(max(1, min(cpus, processes)))) < MIN_ENGINE_SPEEDUP:
+    if calibrated_speedup(serial_s, engine_cal_s, cpus, processes) < MIN_ENGINE_SPEEDUP:
         return 0.0
     if min(p.engine_s for p in pairs) < (1 - ANCHOR_FASTER) * engine_cal_s:
         return 0.0
@@ -157,6 +158,10 @@ def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, 
     midpoint = calibrated_midpoint(serial_s, pairs, cpus, processes, engine_cal_s)
     common = dict(engine_speedup=round(g, 4), threshold=round(threshold, 4), student_speedup=round(student, 4),
                   pairs=table, midpoint_s=round(midpoint, 4))
+    if cpus < 2:
+        reason = (f"the grading has {cpus} usable CPU here (affinity, cgroup quota or MPGRADE_CPUS), so no Pool "
+                  "can be faster than one process: the machine cannot show a speedup")
+        return Decision(UNDECIDED, 0.5, votes_parallel=0, votes_serial=0, reason=reason, **common)
     if g < MIN_ENGINE_SPEEDUP:
         reason = (f"the engine's own Pool({processes}) reached only {g:.2f}x over one process here "
                   f"({cpus} usable CPU(s)): the machine cannot show a speedup right now")
@@ -181,14 +186,22 @@ def decide(serial_s: list[float], pairs: list[Pair], cpus: int, processes: int, 
     return Decision(UNDECIDED, 0.5, votes_parallel=parallel, votes_serial=serial, reason=reason, **common)
 
 
-def needs_more(decision: Decision, pairs: int, certain_mistake: bool = False) -> bool:
+def needs_more(decision: Decision, pairs: int, certain_mistake: bool = False,
+               calibrated_engine_speedup: float | None = None) -> bool:
     """Take another pair? Only while undecided and pairs remain, and while the machine may still show a speedup.
 
     ``certain_mistake``: the structure already shows a mistake no noise can make (a ThreadPool, a Pool per
     item, 40 workers for 2, no work in the workers): the verdict is zero whatever the clock says, so one
     pair (kept for the feedback's figures) is enough.
+    ``calibrated_engine_speedup``: the engine's speedup when this grading process calibrated. When the
+    calibration's engine and this check's first engine run both show no speedup (one usable CPU, a hog),
+    two independent measurements agree that the machine cannot show one: a second pair would cost the
+    student a few seconds to say the same. A machine that showed a speedup at calibration gets the pairs.
     """
     if decision.outcome != UNDECIDED or (certain_mistake and pairs >= 1):
+        return False
+    if (pairs >= 1 and decision.engine_speedup < HOPELESS_ENGINE_SPEEDUP
+            and calibrated_engine_speedup is not None and calibrated_engine_speedup < MIN_ENGINE_SPEEDUP):
         return False
     if pairs < 2:
         return True
@@ -196,3 +209,8 @@ def needs_more(decision: Decision, pairs: int, certain_mistake: bool = False) ->
             decision.engine_speedup < MIN_ENGINE_SPEEDUP and pairs >= 3):
         return False
     return pairs < MAX_PAIRS
+
+
+def calibrated_speedup(serial_s: list[float], engine_cal_s: float, cpus: int, processes: int) -> float:
+    """The engine's speedup at calibration, capped like every speedup by the CPUs and processes it had."""
+    return min(min(serial_s) / engine_cal_s if engine_cal_s > 0 else 0.0, float(max(1, min(cpus, processes))))
