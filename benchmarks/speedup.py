@@ -1,6 +1,7 @@
 """Speedup grading: verdicts, how they were decided and what they cost, per variant and machine condition.
 
     python benchmarks/speedup.py [--runs 20] [--conditions idle,half,hog,pinned] [--variants a,b]
+                                 [--start-method fork|spawn|forkserver]   (default: the kit's default)
 
 Variants: the reference solution (solutions/) and every fixture in
 tests/submissions/speedup/ (correct_*: correct variants; the rest: mistakes
@@ -66,7 +67,7 @@ def reference_job() -> float:
     return best
 
 
-def worker(variants: list[str], seed: int) -> None:
+def worker(variants: list[str], seed: int, method: str) -> None:
     """Grade each variant once in this process (one calibration for all); print one JSON line per check."""
     sys.path.insert(0, str(ROOT / "graders"))
     from mpgrade.direct import run_check
@@ -74,7 +75,7 @@ def worker(variants: list[str], seed: int) -> None:
     order = list(variants)
     random.Random(seed).shuffle(order)
     for position, variant in enumerate(order):
-        outcome = run_check(*CHECK, VARIANTS[variant], "spawn", seed=seed)
+        outcome = run_check(*CHECK, VARIANTS[variant], method, seed=seed)
         decision = outcome.details.get("decision", {})
         print(json.dumps({"variant": variant, "status": outcome.status, "fraction": outcome.fraction,
                           "seconds": outcome.seconds, "first": position == 0,
@@ -86,7 +87,7 @@ def worker(variants: list[str], seed: int) -> None:
                           "student": decision.get("student_speedup")}), flush=True)
 
 
-def run_condition(condition: str, runs: int, variants: list[str], lock_dir: Path) -> list[dict]:
+def run_condition(condition: str, runs: int, variants: list[str], lock_dir: Path, method: str) -> list[dict]:
     prefix = ["taskset", "-c", "0"] if condition == "pinned" else []
     load = {"half": HALF_LOAD, "hog": "while True: pass"}.get(condition)
     background = subprocess.Popen([sys.executable, "-c", load]) if load else None
@@ -97,7 +98,7 @@ def run_condition(condition: str, runs: int, variants: list[str], lock_dir: Path
             for stale in (lock_dir / condition / "mpgrade-cpu-locks").glob("calibration-*.json"):
                 stale.unlink()  # every run calibrates afresh, as a new batch would
             out = subprocess.run(prefix + [sys.executable, __file__, "--worker", ",".join(variants),
-                                           "--seed", str(run * 101 + 7)],
+                                           "--seed", str(run * 101 + 7), "--start-method", method],
                                  capture_output=True, text=True, timeout=1800, env=env)
             rows.extend(json.loads(line) for line in out.stdout.splitlines() if line.startswith("{"))
             if out.returncode != 0:
@@ -116,21 +117,27 @@ def main() -> None:
     parser.add_argument("--variants", help="comma-separated (default: all)")
     parser.add_argument("--worker")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"))
     options = parser.parse_args()
+    if options.start_method is None:
+        sys.path.insert(0, str(ROOT / "graders"))
+        from mpgrade.settings import DEFAULT_START_METHOD
+
+        options.start_method = DEFAULT_START_METHOD
     if options.worker:
-        worker(options.worker.split(","), options.seed)
+        worker(options.worker.split(","), options.seed, options.start_method)
         return
     variants = options.variants.split(",") if options.variants else list(VARIANTS)
     unit = reference_job()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{options.runs} runs per cell, check {CHECK[0]}::{CHECK[1]}, spawn; reference job {unit:.3f} s")
+          f"{options.runs} runs per cell, check {CHECK[0]}::{CHECK[1]}, {options.start_method}; reference job {unit:.3f} s")
     print(f"{'condition':<8} {'variant':<30} {'ok?':<4} {'full':>4} {'none':>4} {'clock':>5} {'struct':>6} "
           f"{'fallbk':>6} {'pairs':>5} {'misvotes':>8} {'med s':>6} {'max s':>6} {'after cal s':>11} {'med/ref':>7} {'engine x':>8} {'student x':>9}")
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="mpgrade-bench-") as scratch:
         for condition in options.conditions.split(","):
-            rows = run_condition(condition, options.runs, variants, Path(scratch))
+            rows = run_condition(condition, options.runs, variants, Path(scratch), options.start_method)
             for variant in variants:
                 mine = [r for r in rows if r["variant"] == variant]
                 if not mine:

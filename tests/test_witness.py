@@ -143,3 +143,23 @@ def test_tasks_in_threads_of_one_process_are_each_witnessed(write_module):
     assert result.evidence_problems == {}
     assert sorted(r["args"][0] for r in result.evidence) == list(range(8))
     assert {r["pid"] for r in result.evidence} == {result.runner_pid}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_pool_workers_cpu_is_counted_under_every_start_method(write_module, method):
+    """Under forkserver the fork server, not the runner, reaps the workers: their CPU must still be counted.
+
+    The speedup check's structure fails a function whose children used no CPU ("the work did not run in
+    them"): if the fork server's reaped CPU went uncounted, every correct Pool would score 0 there.
+    """
+    folder = write_module("m", """
+        import multiprocessing
+
+        def run(func, seconds):
+            with multiprocessing.Pool(2) as pool:
+                return pool.map(func, [seconds] * 4)
+        """)
+    result = run_call(CallRequest(folder, "m", "run", args=(task("burn_cpu"), 0.15), start_method=method))
+    assert result.status == "returned", result
+    assert result.children_cpu_s >= 0.4, result.children_cpu_s  # 4 x 0.15 s of CPU, less clock-tick rounding
+    assert result.evidence_problems == {}

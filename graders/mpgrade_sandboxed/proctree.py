@@ -71,6 +71,10 @@ def descendants(root: int | None = None, zombies: bool = False) -> list[int]:
     return [pid for pid in found if zombies or table[pid][1] != "Z"]
 
 
+TICKS_PER_S = os.sysconf("SC_CLK_TCK") if ON_LINUX else 100
+"""Clock ticks per second in ``ProcStat``'s CPU figures (psutil's are turned into hundredths off Linux)."""
+
+
 class ProcStat(NamedTuple):
     """One process's kernel facts, as the witness records them (``proc_stat``)."""
 

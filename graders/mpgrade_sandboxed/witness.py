@@ -177,7 +177,7 @@ class Witness:
         self.tasks: list[dict[str, Any]] = []
         self.call: dict[str, Any] = {}
         self.problems: list[str] = []
-        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.ticks = proctree.TICKS_PER_S
 
     # -- what the watchdog sees
     def see(self, pids: list[int], now: float | None = None, announced: bool = False) -> None:
