@@ -48,3 +48,13 @@ def test_bad_values_name_themselves_and_their_source(env, message):
 def test_bad_ini_value_names_the_ini_key():
     with pytest.raises(SettingError, match="from mpgrade_start_method ini key: choose one of"):
         resolve(lookup({}), lookup({"start_method": "threads"}), environ={})
+
+
+def test_mpgrade_check_uses_a_worker_per_usable_cpu_only_for_two_exercises_or_more():
+    from mpgrade.cli import default_workers
+
+    assert default_workers(exercises=10, usable_cpus=2) == "2"
+    assert default_workers(exercises=10, usable_cpus=64) == "4"  # each worker pays pytest's start-up
+    assert default_workers(exercises=3, usable_cpus=8) == "3"  # no idle worker
+    assert default_workers(exercises=1, usable_cpus=8) is None  # a few checks: not worth a worker's start
+    assert default_workers(exercises=10, usable_cpus=1) is None  # one CPU: serial, as before
