@@ -24,8 +24,8 @@ def _reported(seen: dict, **changes) -> dict:
     return record
 
 
-def _reconciled(evidence=(), call=CALL, runner_pid=100, reported_pid=100, **final) -> CallResult:
-    verdict = Verdict(runner_pid=runner_pid, witnessed_tasks=SEEN, witnessed_call=call, tree_cpu_s=5.0)
+def _reconciled(evidence=(), call=CALL, runner_pid=100, reported_pid=100, tree_cpu_s=5.0, **final) -> CallResult:
+    verdict = Verdict(runner_pid=runner_pid, witnessed_tasks=SEEN, witnessed_call=call, tree_cpu_s=tree_cpu_s)
     fields = {"children_cpu_s": 0.9, "self_cpu_s": 0.2, "api_calls": {}, **final}
     result_message = Result(Status.RETURNED, value=None, evidence=list(evidence), **fields)
     result = CallResult(status=Status.RETURNED, phase=Phase.DONE, runner_pid=reported_pid)
@@ -101,3 +101,14 @@ def test_interchangeable_runs_are_matched_so_every_honest_record_finds_its_twin(
     result = CallResult(status=Status.RETURNED, phase=Phase.DONE, runner_pid=2)
     reconcile(result, verdict, Result(Status.RETURNED, evidence=records, children_cpu_s=0.9, self_cpu_s=0.2), 2)
     assert result.evidence_problems == {}
+
+
+def test_a_fork_servers_reaped_cpu_missing_from_the_tree_is_not_tampering():
+    """Inside bubblewrap the PID namespace's teardown can drop what a fork server reaped from the tree's
+    RUSAGE_CHILDREN; the witness read it from /proc, so the whole-tree check allows for that part only."""
+    served = {**CALL, "children_cpu_s": 0.65, "served_cpu_s": 0.6}
+    assert _reconciled(call=served, tree_cpu_s=0.31, children_cpu_s=0.63).evidence_problems == {}
+    unserved = {**CALL, "children_cpu_s": 0.65}
+    assert "cpu" in _reconciled(call=unserved, tree_cpu_s=0.31, children_cpu_s=0.63).evidence_problems
+    # ...and a claim past what the witness saw is refused whatever the fork server reaped
+    assert "cpu" in _reconciled(call=served, tree_cpu_s=0.31, children_cpu_s=2.0).evidence_problems

@@ -306,9 +306,9 @@ class Witness:
             stats = {child: self.stat(child) for child in self.descendants(zombies=True)}
             self.see([child for child, found in stats.items() if found is not None], now)
         # The runner's reaped children, and those reaped by its own children (a forkserver reaps its workers).
-        reaped = stat.children_ticks + sum(found.children_ticks for found in stats.values()
-                                           if found is not None and found.ppid == pid)
-        self.call[edge] = {"t": now, "self_ticks": stat.cpu_ticks, "reaped_ticks": reaped}
+        served = sum(found.children_ticks for found in stats.values() if found is not None and found.ppid == pid)
+        self.call[edge] = {"t": now, "self_ticks": stat.cpu_ticks, "reaped_ticks": stat.children_ticks + served,
+                           "served_ticks": served}
         if edge == "end":
             below, frontier = [], [pid]
             while frontier:
@@ -352,6 +352,9 @@ class Witness:
             call = {"begin": begin["t"], "end": end["t"],
                     "self_cpu_s": (end["self_ticks"] - begin["self_ticks"]) / self.ticks,
                     "children_cpu_s": (end["reaped_ticks"] - begin["reaped_ticks"]) / self.ticks,
+                    # The part the runner's children (a fork server) reaped: a PID namespace's teardown can
+                    # drop it from the supervisor's RUSAGE_CHILDREN, so the whole-tree check allows for it.
+                    "served_cpu_s": max(0, end["served_ticks"] - begin["served_ticks"]) / self.ticks,
                     "processes_started": len(started), "live": self.call["live"]}
         return {"runner_pid": self.runner_pid, "witnessed_tasks": self.tasks, "witnessed_call": call,
                 "witnessed_processes": list(self.processes.values()), "witness_problems": self.problems}

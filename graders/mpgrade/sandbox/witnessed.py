@@ -154,7 +154,8 @@ def _cpu(final: Result, call: dict, tree_cpu_s: float | None) -> str | None:
     if children > seen_children + _margin(seen_children):
         return (f"{children:.2f} s of CPU reported in child processes, the kernel counted "
                 f"{seen_children:.2f} s in the processes the caller reaped")
-    if tree_cpu_s is not None and children > tree_cpu_s - seen_own + _margin(tree_cpu_s):
+    served = float(call.get("served_cpu_s") or 0.0)  # seen in /proc by the witness, but maybe not in the tree's
+    if tree_cpu_s is not None and children > tree_cpu_s + served - seen_own + _margin(tree_cpu_s):
         return f"{children:.2f} s of CPU reported in child processes, all of the call's processes used {tree_cpu_s:.2f} s"
     if own is not None and own < seen_own - _margin(seen_own, base=0.1):
         return f"{own:.2f} s of CPU reported in the calling process, the kernel counted {seen_own:.2f} s"
