@@ -258,8 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--start-method", choices=START_METHODS + ("all",),
                        help="start method for your code (default: spawn, as on macOS and Python 3.14); "
                             "all: every check under fork, spawn and forkserver")
-    check.add_argument("-n", "--workers", help="grade with this many pytest-xdist workers (e.g. 1, 2, auto; default: one per usable CPU, "
-                            "at most 4, when grading two exercises or more)")
+    check.add_argument("-n", "--workers",
+                       help="grade with this many pytest-xdist workers (e.g. 2, auto; 0: all in one process; "
+                            "default: one per usable CPU, at most 4, when grading two exercises or more)")
     check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
     check.add_argument("--budget", type=float,
                        help="stop grading after this many seconds (exit code 3; default: no limit)")

@@ -355,7 +355,8 @@ class Verdict:
     """Grader tasks the witness saw run: task, args, pid, ppid, start, end (supervisor's clock), cpu_s (kernel)."""
     witnessed_call: dict | None = None
     """The student function's span seen from outside: begin, end, self_cpu_s and children_cpu_s of the
-    runner (kernel), processes_started (new processes seen), live (the runner's descendants at the end)."""
+    runner (kernel), served_cpu_s (the part of children_cpu_s a fork server reaped), processes_started (new
+    processes seen), live (the runner's descendants at the end)."""
     witnessed_processes: list = field(default_factory=list)
     """Every process of the call the witness saw: pid, ppid, start_ticks, first, last, cpu_s, announced."""
     witness_problems: list = field(default_factory=list)
