@@ -14,6 +14,8 @@ import jsonschema
 import psutil
 import pytest
 
+from mpgrade.sandbox import template
+
 pytest_plugins = "pytester"
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +61,14 @@ def leftovers(monkeypatch: pytest.MonkeyPatch):
                     found.append(proc)
             except psutil.Error:
                 continue
+        # Supervisors forked from the template carry the template's (empty) environment, not the mark; between
+        # calls the template has no child at all.
+        if (template_pid := template.shared().pid) is not None:
+            try:
+                found += [proc for proc in psutil.Process(template_pid).children(recursive=True)
+                          if proc.status() != psutil.STATUS_ZOMBIE and proc not in found]
+            except psutil.Error:
+                pass
         return found
 
     yield alive

@@ -37,7 +37,7 @@ from mpgrade_sandboxed.protocol import RunRequest, SupervisorConfig
 from mpgrade_sandboxed.runner import BOOT
 
 from .. import cpulock
-from . import namespaces
+from . import namespaces, template
 from .call import CallRequest, CallResult
 from .classify import classify
 from .eventloop import collect
@@ -90,13 +90,23 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     )
     (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
     with open(workdir / "supervisor.err", "wb") as supervisor_err:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-I", str(SUPERVISOR), str(runtime_parent()), str(workdir / "supervisor.json")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=supervisor_err, pass_fds=(write_fd,),
-            start_new_session=True, close_fds=True,
-        )
+        supervisor = _start_supervisor(workdir / "supervisor.json", write_fd, supervisor_err.fileno())
     os.close(write_fd)
     received = collect(supervisor, read_fd, backstop=time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S)
     if not received.verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
         proctree.sweep_call(mark, supervisor.pid)
     return classify(workdir, received, supervisor.returncode)
+
+
+def _start_supervisor(config_path: Path, write_fd: int, stderr_fd: int) -> subprocess.Popen | template.SupervisorProcess:
+    """Forked from this process's template where one runs (past interpreter start-up and imports), else a fresh
+    interpreter; either way in its own session, with the result pipe's write end as ``write_fd``."""
+    if template.usable() and write_fd > 2:
+        forked = template.shared().start_supervisor(str(runtime_parent()), str(config_path), write_fd, stderr_fd)
+        if forked is not None:
+            return forked
+    return subprocess.Popen(
+        [sys.executable, "-I", str(SUPERVISOR), str(runtime_parent()), str(config_path)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_fd, pass_fds=(write_fd,),
+        start_new_session=True, close_fds=True,
+    )

@@ -75,6 +75,8 @@ def _import_runtime(runtime_parent: str) -> None:
     """``proctree``, ``cgroups``, ``protocol`` and ``witness`` from the private runtime copy: nothing else of the
     engine is imported here."""
     global proctree, protocol, cgroups_, witness_
+    if proctree is not None:  # already imported: a supervisor forked from the template (``template.py``)
+        return
     sys.path.insert(0, runtime_parent)
     from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, witness as witness_
 
@@ -154,6 +156,7 @@ def sweep_shm(before: set[str]) -> list[str]:
 
 
 def main(runtime_parent: str, config_path: str) -> int:
+    """Run the call ``config_path`` describes (in a fresh interpreter, or forked from the template)."""
     _import_runtime(runtime_parent)
     with open(config_path, encoding="utf-8") as handle:
         config = protocol.SupervisorConfig.from_plain(json.load(handle))
