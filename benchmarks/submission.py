@@ -1,7 +1,7 @@
 """Grading cost: one full submission, and classes of 8 and 40, in units of a reference job timed alongside.
 
     python benchmarks/submission.py [--runs 3] [--start-methods spawn,forkserver] [--classes 8,40]
-                                    [--submissions solutions,exercises]
+                                    [--submissions solutions,exercises] [--warm-start on,off]
 
 One full submission is ``mpgrade check`` on every exercise of a folder (the
 reference solutions: every check runs to its end; the stubs: every check
@@ -11,7 +11,9 @@ wall seconds (and in reference jobs), the checks, and the three most costly
 exercises (the sum of their checks' seconds, from the report). A class is
 ``mpgrade grade`` on a synthetic class (``benchmarks/batch.py``'s: a third
 solutions, a sixth stubs, the rest one known mistake each) with the
-default workers.
+default workers. ``--warm-start on,off`` compares supervisors forked from
+the template with fresh ones (``MPGRADE_WARM_START``), interleaved like the
+start methods; each class is graded once per value.
 
 The reference job is a fixed pure-Python prime count, best of 3, timed in
 the same run (the same as the other benchmarks'), so machines of different
@@ -38,12 +40,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch import build_class, reference_job  # noqa: E402  (a sibling benchmark)
 
 
-def check_once(submission: Path, start_method: str, report: Path) -> tuple[float, dict]:
+def with_warm_start(warm: str) -> dict[str, str]:
+    """This process's environment with supervisors forked from the template (``on``) or fresh (``off``)."""
+    return {**os.environ, "MPGRADE_WARM_START": warm}
+
+
+def check_once(submission: Path, start_method: str, report: Path, warm: str = "on") -> tuple[float, dict]:
     """Wall seconds of one ``mpgrade check`` of every exercise, and its report."""
     command = [sys.executable, "-m", "mpgrade", "check", "--submission", str(submission),
                "--report", str(report), "--start-method", start_method]
     began = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                   env=with_warm_start(warm))
     wall = time.perf_counter() - began
     return wall, json.loads(report.read_text(encoding="utf-8"))
 
@@ -63,13 +71,15 @@ def main() -> None:
     parser.add_argument("--start-methods", default="spawn,forkserver")
     parser.add_argument("--submissions", default="solutions,exercises")
     parser.add_argument("--classes", default="8", help="class sizes to grade with mpgrade grade (empty: none)")
+    parser.add_argument("--warm-start", default="on", help="on, off or on,off (MPGRADE_WARM_START)")
     options = parser.parse_args()
     unit = reference_job()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"reference job {unit:.3f} s", flush=True)
-    print(f"{'submission':<11} {'start':<11} {'runs':>4} {'checks':>6} {'wall s med':>10} {'min':>6} {'max':>6} "
+    print(f"{'submission':<11} {'start, warm':<15} {'runs':>4} {'checks':>6} {'wall s med':>10} {'min':>6} {'max':>6} "
           f"{'med/ref':>8} {'points':>7}  most costly exercises (s)")
-    methods = options.start_methods.split(",")
+    warms = options.warm_start.split(",")
+    methods = [(method, warm) for method in options.start_methods.split(",") for warm in warms]
     with tempfile.TemporaryDirectory() as scratch:
         for name in filter(None, options.submissions.split(",")):
             walls: dict[str, list[float]] = defaultdict(list)
@@ -77,7 +87,7 @@ def main() -> None:
             last: dict[str, dict] = {}
             for run in range(options.runs):
                 for method in (methods if run % 2 == 0 else methods[::-1]):  # interleaved, alternating order
-                    wall, report = check_once(ROOT / name, method, Path(scratch) / f"{name}-{method}-{run}.json")
+                    wall, report = check_once(ROOT / name, method[0], Path(scratch) / f"{name}-{run}.json", method[1])
                     walls[method].append(wall)
                     costs[method].append(exercise_seconds(report))
                     last[method] = report
@@ -88,20 +98,23 @@ def main() -> None:
                 top = ", ".join(f"{ex} {s:.1f}" for ex, s in sorted(per_exercise.items(), key=lambda i: -i[1])[:3])
                 checks = sum(len(e["checks"]) for e in report["exercises"].values())
                 points = f"{report['score']:g}/{report['max_score']:g}"
-                print(f"{name:<11} {method:<11} {len(walls[method]):>4} {checks:>6} {median:>10.1f} "
+                print(f"{name:<11} {', '.join(method):<15} {len(walls[method]):>4} {checks:>6} {median:>10.1f} "
                       f"{min(walls[method]):>6.1f} {max(walls[method]):>6.1f} {median / unit:>8.0f} {points:>7}  {top}",
                       flush=True)
         for size in filter(None, options.classes.split(",")):
             folder = Path(scratch) / f"class-{size}"
             folder.mkdir()
             build_class(folder, int(size))
-            began = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "mpgrade", "grade", str(folder), "--out",
-                                   str(Path(scratch) / f"results-{size}")], capture_output=True, text=True, cwd=ROOT)
-            wall = time.perf_counter() - began
-            first = (done.stdout.strip().splitlines() or [f"exit code {done.returncode}"])[0]
-            print(f"class of {size}: {wall:.0f} s ({wall / unit:.0f} ref), {wall / int(size):.1f} s per submission, "
-                  f"{int(size) / wall * 60:.1f} per minute  [{first}]", flush=True)
+            for warm in warms:
+                began = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "mpgrade", "grade", str(folder), "--out",
+                                       str(Path(scratch) / f"results-{size}-{warm}")], capture_output=True, text=True,
+                                      cwd=ROOT, env=with_warm_start(warm))
+                wall = time.perf_counter() - began
+                first = (done.stdout.strip().splitlines() or [f"exit code {done.returncode}"])[0]
+                print(f"class of {size}, warm start {warm}: {wall:.0f} s ({wall / unit:.0f} ref), "
+                      f"{wall / int(size):.1f} s per submission, {int(size) / wall * 60:.1f} per minute  [{first}]",
+                      flush=True)
 
 
 if __name__ == "__main__":

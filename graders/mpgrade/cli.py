@@ -256,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder with the exercise modules (default: %(default)s)")
     check.add_argument("--report", help="also write the report v1 JSON here")
     check.add_argument("--start-method", choices=START_METHODS + ("all",),
-                       help="start method for your code (default: spawn, as on macOS and Python 3.14); "
+                       help="start method for your code (default: spawn, as on macOS and Windows; Python 3.14 on "
+                            "Linux defaults to forkserver, which needs the same guard and picklable targets); "
                             "all: every check under fork, spawn and forkserver")
     check.add_argument("-n", "--workers",
                        help="grade with this many pytest-xdist workers (e.g. 2, auto; 0: all in one process; "

@@ -1,8 +1,9 @@
 """Run one call into student code in a sandbox and bring back plain data (grading process).
 
 This runs in the grading process. It never imports student code: it writes
-the runner's request and the supervisor's config, starts the supervisor (a
-fresh interpreter) that starts the runner, and reads two pipes until the
+the runner's request and the supervisor's config, starts the supervisor
+(forked from this process's template, ``template.py``, or else a fresh
+interpreter) that starts the runner, and reads two pipes until the
 supervisor exits, which it does only once every process of the call is dead
 (the messages and who sends them: ``mpgrade_sandboxed/protocol.py``):
 

@@ -1,14 +1,16 @@
 """The supervisor: starts one runner, enforces its limits, and kills everything it left.
 
-Runs in its own interpreter (``python -I supervisor.py RUNTIME_PARENT CONFIG``),
-started by the launcher in the grading process. It is trusted code and runs
+Runs in its own process: forked from the grading process's template
+(``template.py``, which imported this module once), or as a fresh
+interpreter (``python -I supervisor.py RUNTIME_PARENT CONFIG``) started by
+the launcher in the grading process. It is trusted code and runs
 no student code; it imports only the standard library and, from the private
 runtime copy, ``mpgrade_sandboxed.proctree``, ``.cgroups``, ``.witness`` and
 ``.protocol`` (where its config and verdict are defined), nothing from mpgrade, so it starts
 fast and cannot be shadowed.
 
     grading process (launcher)
-        |  SupervisorConfig file, result pipe's write end (inherited fd)
+        |  SupervisorConfig file, result pipe's write end (inherited, or sent through the template)
         v
     supervisor  -- child subreaper: orphans of the call are re-parented here
         |  new session, rlimits, stdout/stderr -> files, wall-clock deadline
