@@ -6,7 +6,8 @@ The class mixes reference solutions, untouched stubs and submissions with
 one exercise replaced by a known mistake (tests/submissions/), as folders
 and as zips. Prints wall time, submissions per minute and the peak memory
 of the whole process tree (sampled), per worker setting, and what ex02's
-speedup check cost per student (median/max seconds): the whole check, its
+CPU seconds the machine was busy per wall second (2.0 on 2 CPUs: none idle; run it alone),
+the speedup check cost per student (median/max seconds): the whole check, its
 wait for the CPUs (another student's calls finishing), and the time it held
 them for students after the batch's calibration (what the check costs the
 batch: measurements take the CPUs to themselves, so on 2 CPUs nothing else
@@ -98,6 +99,22 @@ def describe_costs(costs: list[dict], wall: float) -> tuple[str, str, str, str]:
     return med_max(whole), med_max(waited), med_max(holding), share
 
 
+def machine_busy_s() -> float:
+    """CPU seconds this machine has spent busy since boot (user, nice, system, irq; not idle, not steal).
+
+    Not RUSAGE_CHILDREN: each grading process's sandbox template outlives it
+    and is reaped by init, so the supervisors and runners it forked never
+    reach this process's account. The machine-wide figure counts them, and
+    anything else running: take it on an otherwise idle machine.
+    """
+    if not os.path.exists("/proc/stat"):
+        return float("nan")
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=40)
@@ -106,19 +123,19 @@ def main() -> None:
     unit = reference_job()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{options.students} submissions, all exercises; reference job {unit:.3f} s")
-    print(f"{'workers':<8} {'wall s':>8} {'wall/ref':>9} {'per minute':>11} {'peak MB':>8} "
+    print(f"{'workers':<8} {'wall s':>8} {'wall/ref':>9} {'per minute':>11} {'CPU/wall':>8} {'peak MB':>8} "
           f"{'speedup check s med/max':>24} {'waiting for CPUs':>17} {'holding, after cal':>18} "
           f"{'CPUs held, share of wall':>25}  result")
     with tempfile.TemporaryDirectory() as scratch:
         submissions = Path(scratch) / "class"
         submissions.mkdir()
         build_class(submissions, options.students)
-        for setting in options.workers.split(","):
-            out = Path(scratch) / f"results-{setting}"
+        for run, setting in enumerate(options.workers.split(",")):
+            out = Path(scratch) / f"results-{run}-{setting}"  # a fresh folder each: a repeat regrades everyone
             command = [sys.executable, "-m", "mpgrade", "grade", str(submissions), "--out", str(out)]
             if setting != "default":
                 command += ["--workers", setting]
-            began = time.monotonic()
+            began, cpu_before = time.monotonic(), machine_busy_s()
             process = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             stop, peak = threading.Event(), [0]
             sampler = threading.Thread(target=peak_rss, args=(stop, process, peak))
@@ -126,11 +143,11 @@ def main() -> None:
             output, _ = process.communicate()
             stop.set()
             sampler.join()
-            wall = time.monotonic() - began
+            wall, cpu = time.monotonic() - began, machine_busy_s() - cpu_before
             first = output.strip().splitlines()[0] if output.strip() else f"exit code {process.returncode}"
             whole, waited, holding, share = describe_costs(speedup_costs(out), wall)
             print(f"{setting:<8} {wall:>8.0f} {wall / unit:>9.0f} {options.students / wall * 60:>11.1f} "
-                  f"{peak[0] / 2**20:>8.0f} {whole:>24} {waited:>17} {holding:>18} {share:>25}  {first}",
+                  f"{cpu / wall:>8.2f} {peak[0] / 2**20:>8.0f} {whole:>24} {waited:>17} {holding:>18} {share:>25}  {first}",
                   flush=True)
 
 

@@ -11,7 +11,8 @@ wall seconds (and in reference jobs), the checks, and the three most costly
 exercises (the sum of their checks' seconds, from the report). A class is
 ``mpgrade grade`` on a synthetic class (``benchmarks/batch.py``'s: a third
 solutions, a sixth stubs, the rest one known mistake each) with the
-default workers. ``--warm-start on,off`` compares supervisors forked from
+default workers, or each of ``--class-workers``. CPU figures are the
+machine's busy seconds (``/proc/stat``): run it on an otherwise idle machine. ``--warm-start on,off`` compares supervisors forked from
 the template with fresh ones (``MPGRADE_WARM_START``), interleaved like the
 start methods; each class is graded once per value.
 
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from batch import build_class, reference_job  # noqa: E402  (a sibling benchmark)
+from batch import build_class, machine_busy_s, reference_job  # noqa: E402  (a sibling benchmark)
 
 
 def with_warm_start(warm: str) -> dict[str, str]:
@@ -45,15 +46,15 @@ def with_warm_start(warm: str) -> dict[str, str]:
     return {**os.environ, "MPGRADE_WARM_START": warm}
 
 
-def check_once(submission: Path, start_method: str, report: Path, warm: str = "on") -> tuple[float, dict]:
-    """Wall seconds of one ``mpgrade check`` of every exercise, and its report."""
+def check_once(submission: Path, start_method: str, report: Path, warm: str = "on") -> tuple[float, float, dict]:
+    """Wall seconds and the machine's busy CPU seconds of one ``mpgrade check`` of every exercise, and its report."""
     command = [sys.executable, "-m", "mpgrade", "check", "--submission", str(submission),
                "--report", str(report), "--start-method", start_method]
-    began = time.perf_counter()
+    began, busy = time.perf_counter(), machine_busy_s()
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                    env=with_warm_start(warm))
-    wall = time.perf_counter() - began
-    return wall, json.loads(report.read_text(encoding="utf-8"))
+    wall, cpu = time.perf_counter() - began, machine_busy_s() - busy
+    return wall, cpu, json.loads(report.read_text(encoding="utf-8"))
 
 
 def exercise_seconds(report: dict) -> dict[str, float]:
@@ -72,23 +73,28 @@ def main() -> None:
     parser.add_argument("--submissions", default="solutions,exercises")
     parser.add_argument("--classes", default="8", help="class sizes to grade with mpgrade grade (empty: none)")
     parser.add_argument("--warm-start", default="on", help="on, off or on,off (MPGRADE_WARM_START)")
+    parser.add_argument("--class-workers", default="default",
+                        help="mpgrade grade --workers for the classes: default, or a list like 2,3")
     options = parser.parse_args()
     unit = reference_job()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"reference job {unit:.3f} s", flush=True)
     print(f"{'submission':<11} {'start, warm':<15} {'runs':>4} {'checks':>6} {'wall s med':>10} {'min':>6} {'max':>6} "
-          f"{'med/ref':>8} {'points':>7}  most costly exercises (s)")
+          f"{'med/ref':>8} {'CPU s med':>9} {'points':>7}  most costly exercises (s)")
     warms = options.warm_start.split(",")
     methods = [(method, warm) for method in options.start_methods.split(",") for warm in warms]
     with tempfile.TemporaryDirectory() as scratch:
         for name in filter(None, options.submissions.split(",")):
             walls: dict[str, list[float]] = defaultdict(list)
+            cpus: dict[str, list[float]] = defaultdict(list)
             costs: dict[str, list[dict[str, float]]] = defaultdict(list)
             last: dict[str, dict] = {}
             for run in range(options.runs):
                 for method in (methods if run % 2 == 0 else methods[::-1]):  # interleaved, alternating order
-                    wall, report = check_once(ROOT / name, method[0], Path(scratch) / f"{name}-{run}.json", method[1])
+                    wall, cpu, report = check_once(ROOT / name, method[0], Path(scratch) / f"{name}-{run}.json",
+                                                   method[1])
                     walls[method].append(wall)
+                    cpus[method].append(cpu)
                     costs[method].append(exercise_seconds(report))
                     last[method] = report
             for method in methods:
@@ -99,22 +105,27 @@ def main() -> None:
                 checks = sum(len(e["checks"]) for e in report["exercises"].values())
                 points = f"{report['score']:g}/{report['max_score']:g}"
                 print(f"{name:<11} {', '.join(method):<15} {len(walls[method]):>4} {checks:>6} {median:>10.1f} "
-                      f"{min(walls[method]):>6.1f} {max(walls[method]):>6.1f} {median / unit:>8.0f} {points:>7}  {top}",
+                      f"{min(walls[method]):>6.1f} {max(walls[method]):>6.1f} {median / unit:>8.0f} {statistics.median(cpus[method]):>9.1f} {points:>7}  {top}",
                       flush=True)
         for size in filter(None, options.classes.split(",")):
             folder = Path(scratch) / f"class-{size}"
             folder.mkdir()
             build_class(folder, int(size))
             for warm in warms:
-                began = time.perf_counter()
-                done = subprocess.run([sys.executable, "-m", "mpgrade", "grade", str(folder), "--out",
-                                       str(Path(scratch) / f"results-{size}-{warm}")], capture_output=True, text=True,
-                                      cwd=ROOT, env=with_warm_start(warm))
-                wall = time.perf_counter() - began
-                first = (done.stdout.strip().splitlines() or [f"exit code {done.returncode}"])[0]
-                print(f"class of {size}, warm start {warm}: {wall:.0f} s ({wall / unit:.0f} ref), "
-                      f"{wall / int(size):.1f} s per submission, {int(size) / wall * 60:.1f} per minute  [{first}]",
-                      flush=True)
+                for workers in options.class_workers.split(","):
+                    command = [sys.executable, "-m", "mpgrade", "grade", str(folder), "--out",
+                               str(Path(scratch) / f"results-{size}-{warm}-{workers}")]
+                    if workers != "default":
+                        command += ["--workers", workers]
+                    began, busy = time.perf_counter(), machine_busy_s()
+                    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                                          env=with_warm_start(warm))
+                    wall, cpu = time.perf_counter() - began, machine_busy_s() - busy
+                    first = (done.stdout.strip().splitlines() or [f"exit code {done.returncode}"])[0]
+                    print(f"class of {size}, warm start {warm}, workers {workers}: {wall:.0f} s ({wall / unit:.0f} ref), "
+                          f"{wall / int(size):.1f} s per submission ({wall / int(size) / unit:.0f} ref), "
+                          f"{int(size) / wall * 60:.1f} per minute, CPU {cpu / int(size):.1f} s per submission, "
+                          f"{cpu / wall:.2f} CPUs busy  [{first}]", flush=True)
 
 
 if __name__ == "__main__":

@@ -193,16 +193,21 @@ def test_grader_tasks_leave_evidence(write_module):
     assert {record["ppid"] for record in result.evidence} == {result.runner_pid}
 
 
-def test_unfinished_call_leaves_children_listed(write_module, leftovers):
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_unfinished_call_leaves_children_listed(write_module, leftovers, start_method):
+    """A worker left running is listed under every start method: under forkserver it shares the fork server's
+    command line, and only the server itself (and the resource tracker) are multiprocessing's own helpers."""
     folder = write_module("mod", """
         import multiprocessing, time
         def _sleep():
             time.sleep(600)
         def start_and_forget():
-            multiprocessing.Process(target=_sleep, daemon=False).start()
+            for _ in range(2):
+                multiprocessing.Process(target=_sleep, daemon=False).start()
             return "done"
     """)
-    result = call(folder, "start_and_forget", start_method="fork")
+    result = call(folder, "start_and_forget", start_method=start_method)
     assert result.status == "returned"
-    assert len(result.live_children) == 1
+    assert len(result.live_children) == 2, result.live_children
+    assert not result.evidence_problems
     assert leftovers() == []

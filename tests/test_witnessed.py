@@ -83,6 +83,16 @@ def test_processes_left_running_that_the_call_did_not_report_are_tampering():
     assert _reconciled(call={**CALL, "live": live[:1]}).evidence_problems == {}  # multiprocessing's own helper
 
 
+def test_a_fork_servers_worker_left_running_is_not_a_helper():
+    server = "python -c from multiprocessing.forkserver import main; main(8, 9)"
+    live = [{"pid": 7, "cmdline": server, "parent_cmdline": "python -c runner"},
+            {"pid": 8, "cmdline": server, "parent_cmdline": server}]
+    assert _reconciled(call={**CALL, "live": live[:1]}).evidence_problems == {}  # the server itself
+    result = _reconciled(call={**CALL, "live": live}, live_children=[])
+    with pytest.raises(CheckFailed, match="did not match what the kit observed"):
+        require_clean_exit(result, "f")
+
+
 def test_a_call_the_witness_never_saw_begin_is_tampering():
     assert set(_reconciled(call=None).evidence_problems) == {"cpu", "api_calls", "processes"}
 

@@ -127,6 +127,28 @@ def cmdline(pid: int) -> str:
         return "?"
 
 
+HELPERS = ("resource_tracker", "forkserver")
+"""Words in the command lines of multiprocessing's own helper processes (started by exec)."""
+
+
+def is_helper(command: str, parent_command: str) -> bool:
+    """Whether a process is one of multiprocessing's own helpers, not a worker the student started.
+
+    A fork server's workers are forked from it, so their command line is the
+    server's own ("... multiprocessing.forkserver ..."): a process with that
+    line whose parent has it too is a worker, and counts like any other.
+    """
+    if HELPERS[0] in command:
+        return True
+    return HELPERS[1] in command and HELPERS[1] not in parent_command
+
+
+def parent_command(pid: int) -> str:
+    """The command line of ``pid``'s parent ("?" if either is gone)."""
+    stat = proc_stat(pid)
+    return cmdline(stat.ppid) if stat is not None else "?"
+
+
 def with_environment(name: str, value: str) -> list[int]:
     """PIDs of live processes whose start-up environment holds ``name=value`` (Linux; empty elsewhere)."""
     if not ON_LINUX:

@@ -25,7 +25,6 @@ from mpgrade_sandboxed.protocol import Imported, Message, Result, RunRequest, St
 from mpgrade_sandboxed.spies import Spies
 
 MAX_RESULT_BYTES = 8 * 1024 * 1024
-INFRASTRUCTURE = ("resource_tracker", "forkserver")
 
 
 class Channel:
@@ -104,11 +103,11 @@ def _blocks_left(names: list[str]) -> list[str]:
 
 
 def _live_children() -> list[dict[str, Any]]:
-    """Processes the call left running, apart from multiprocessing's own helpers."""
+    """Processes the call left running, apart from multiprocessing's own helpers (a fork server's workers count)."""
     found = []
     for pid in proctree.descendants():
         cmdline = proctree.cmdline(pid)
-        if any(word in cmdline for word in INFRASTRUCTURE):
+        if proctree.is_helper(cmdline, proctree.parent_command(pid)):
             continue
         found.append({"pid": pid, "cmdline": cmdline[:200]})
     return found

@@ -316,7 +316,8 @@ class Witness:
                 found = [child for child, c in stats.items() if c is not None and c.ppid == parent]
                 below += found
                 frontier += found
-            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200]}
+            self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200],
+                                  "parent_cmdline": self.proctree.cmdline(stats[child].ppid)[:200]}
                                  for child in below if stats[child].state != "Z"]
 
     @property

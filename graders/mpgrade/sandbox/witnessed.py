@@ -28,7 +28,7 @@ import json
 from typing import Any
 
 from mpgrade_sandboxed.protocol import Result, Status, Verdict
-from mpgrade_sandboxed.runner import INFRASTRUCTURE
+from mpgrade_sandboxed.proctree import is_helper
 
 from .call import CallResult
 
@@ -180,7 +180,7 @@ def _api(final: Result, call: dict) -> str | None:
 
 def _live(final: Result, call: dict) -> str | None:
     seen = [p for p in call.get("live") or []
-            if not any(word in str(p.get("cmdline", "")) for word in INFRASTRUCTURE)]
+            if not is_helper(str(p.get("cmdline", "")), str(p.get("parent_cmdline", "")))]
     if seen and not final.live_children:
         return f"no process was reported running when the function returned, the kit saw {len(seen)}"
     return None
