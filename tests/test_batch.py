@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS
-from mpgrade.batch import Shard, grade_class, write_gradebook
+from mpgrade.batch import Shard, default_workers, grade_class, write_gradebook
 from mpgrade.intake import UnsafeArchive, grader_tampering, prepare, safe_extract
 
 
@@ -86,6 +86,16 @@ def test_intake_names_students_unpacks_zips_and_flags_modified_graders(tmp_path)
     assert students["alice"].flags == [] and students["carol"].flags == []
     assert (students["carol"].exercises / "ex01_processes.py").is_file()
     assert grader_tampering(KIT_ROOT) == []
+
+
+@pytest.mark.parametrize("cpus, available_mb, workers", [
+    (2, 24_000, 3),   # one more than the CPUs: a waiting student leaves no CPU idle
+    (16, 24_000, 17),
+    (4, 2_000, 2),    # 2 GB free: half of it, 400 MB a grading
+    (2, 300, 1),      # never none
+])
+def test_default_workers_are_one_more_than_the_cpus_as_memory_allows(cpus, available_mb, workers):
+    assert default_workers(cpus, available_mb) == workers
 
 
 def test_shards_cover_every_student_exactly_once():

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import KIT_ROOT
 from mpgrade.report import SCHEMA_FILE
+from mpgrade.settings import platform_start_method
 
 GRADER = """
 import pytest
@@ -69,7 +70,7 @@ def test_points_partial_credit_skips_and_errors_reach_the_report(pytester):
     assert (exercise["score"], exercise["max_score"]) == (5.5, 11)
     assert (report["score"], report["max_score"]) == (5.5, 11)
     assert report["environment"]["seed"] == 5
-    assert report["environment"]["start_method"] == "spawn"
+    assert report["environment"]["start_method"] == platform_start_method()
 
 
 def test_a_failed_check_shows_its_feedback_not_a_traceback(pytester):

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade.settings import KIT_ROOT, SettingError, resolve
+from mpgrade.settings import KIT_ROOT, SettingError, platform_start_method, resolve
 
 
 def lookup(values):
     return lambda name: values.get(name)
 
 
-def test_defaults_grade_the_kits_exercises_under_spawn():
+def test_defaults_grade_the_kits_exercises_under_the_platforms_strict_start_method():
     settings = resolve(lookup({}), lookup({}), environ={})
     assert settings.submission == KIT_ROOT / "exercises"
-    assert settings.start_method == "spawn"
+    assert settings.start_method == platform_start_method()
     assert settings.timeout_factor == 1.0
     assert settings.seed is None and settings.report is None
+
+
+@pytest.mark.parametrize("platform, method", [
+    ("linux", "forkserver"), ("darwin", "spawn"), ("win32", "spawn"), ("cygwin", "spawn"), ("freebsd14", "spawn"),
+])
+def test_default_start_method_is_forkserver_on_linux_and_spawn_elsewhere(platform, method):
+    assert platform_start_method(platform) == method
 
 
 def test_command_line_beats_environment_beats_ini():

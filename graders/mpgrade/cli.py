@@ -256,9 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder with the exercise modules (default: %(default)s)")
     check.add_argument("--report", help="also write the report v1 JSON here")
     check.add_argument("--start-method", choices=START_METHODS + ("all",),
-                       help="start method for your code (default: spawn, as on macOS and Windows; Python 3.14 on "
-                            "Linux defaults to forkserver, which needs the same guard and picklable targets); "
-                            "all: every check under fork, spawn and forkserver")
+                       help="start method for your code (default: forkserver on Linux, as Python 3.14 there; spawn "
+                            "elsewhere, as on macOS and Windows; both need the same guard and picklable "
+                            "targets); all: every check under fork, spawn and forkserver")
     check.add_argument("-n", "--workers",
                        help="grade with this many pytest-xdist workers (e.g. 2, auto; 0: all in one process; "
                             "default: one per usable CPU, at most 4, when grading two exercises or more)")
@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade_ = verbs.add_parser("grade", help="grade a whole class: one folder or zip per student")
     grade_.add_argument("submissions", help="folder with one sub-folder or .zip per student")
     grade_.add_argument("--out", required=True, help="results folder (gradebook.csv, summary.json, students/)")
-    grade_.add_argument("--workers", type=int, help="students graded at once (default: usable CPUs)")
+    grade_.add_argument("--workers", type=int, help="students graded at once (default: usable CPUs + 1, fewer if memory is short)")
     grade_.add_argument("--only", help="regrade just these students, e.g. alice,bob")
     grade_.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
     grade_.add_argument("--shard", help="grade the I-th of N deterministic slices of the class, e.g. 2/4")

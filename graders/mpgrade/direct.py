@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .outcomes import CheckFailed
-from .settings import GRADERS_DIR, GradingSettings
+from .settings import DEFAULT_START_METHOD, GRADERS_DIR, GradingSettings
 from .student import Student
 
 
@@ -57,7 +57,7 @@ def check_function(grader, check: str):
     return function
 
 
-def run_check(exercise: str, check: str, submission: Path, start_method: str = "spawn",
+def run_check(exercise: str, check: str, submission: Path, start_method: str = DEFAULT_START_METHOD,
               seed: int = 0, timeout_factor: float = 1.0, namespaces: str = "auto") -> CheckOutcome:
     """Run ``check`` (a test function name) of ``exercise``'s grader against ``submission``."""
     function = check_function(load_grader(exercise), check)
