@@ -281,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade_ = verbs.add_parser("grade", help="grade a whole class: one folder or zip per student")
     grade_.add_argument("submissions", help="folder with one sub-folder or .zip per student")
     grade_.add_argument("--out", required=True, help="results folder (gradebook.csv, summary.json, students/)")
-    grade_.add_argument("--workers", type=int, help="students graded at once (default: usable CPUs + 1, fewer if memory is short)")
+    grade_.add_argument("--workers", type=int,
+                        help="students graded at once (default: usable CPUs + 1, fewer if memory is short)")
     grade_.add_argument("--only", help="regrade just these students, e.g. alice,bob")
     grade_.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
     grade_.add_argument("--shard", help="grade the I-th of N deterministic slices of the class, e.g. 2/4")

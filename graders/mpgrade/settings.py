@@ -26,8 +26,8 @@ def platform_start_method(platform: str = sys.platform) -> str:
     as under spawn, so it catches the same mistakes (every known-mistake
     fixture got the same verdict under both: benchmarks/start_methods.py), but
     a call starts one fresh interpreter (the fork server) instead of one per
-    worker (11% of a submission's CPU). spawn where it is the platform's
-    default (macOS, Windows) or forkserver is missing.
+    worker (11% of a submission's CPU). spawn elsewhere, where it is the
+    platform's default (macOS, Windows).
     """
     return "forkserver" if platform.startswith("linux") else "spawn"
 

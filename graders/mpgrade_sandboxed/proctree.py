@@ -127,7 +127,7 @@ def cmdline(pid: int) -> str:
         return "?"
 
 
-HELPERS = ("resource_tracker", "forkserver")
+TRACKER, FORK_SERVER = "resource_tracker", "forkserver"
 """Words in the command lines of multiprocessing's own helper processes (started by exec)."""
 
 
@@ -138,9 +138,9 @@ def is_helper(command: str, parent_command: str) -> bool:
     server's own ("... multiprocessing.forkserver ..."): a process with that
     line whose parent has it too is a worker, and counts like any other.
     """
-    if HELPERS[0] in command:
+    if TRACKER in command:
         return True
-    return HELPERS[1] in command and HELPERS[1] not in parent_command
+    return FORK_SERVER in command and FORK_SERVER not in parent_command
 
 
 def parent_command(pid: int) -> str:
