@@ -128,3 +128,75 @@ def test_a_whole_machine_measurement_waits_for_measurements_on_cpu_sets():
         order.append("whole machine")
     thread.join()
     assert order == ["set done", "whole machine"]
+
+
+def test_a_long_idle_call_steps_aside_and_a_busy_one_does_not(monkeypatch):
+    """IdleWatch on a faked CPU counter: nothing before LONG_CALL_S, then the window's use decides, once."""
+    from mpgrade.sandbox import stepaside
+
+    ticks = {"now": 0}
+    released = []
+    monkeypatch.setattr(stepaside.proctree, "subtree_cpu_ticks", lambda pid: ticks["now"])
+    monkeypatch.setattr(stepaside.cpulock, "step_aside", lambda: released.append(True) or True)
+    per_s = stepaside.proctree.TICKS_PER_S
+
+    busy = stepaside.IdleWatch(1, began=0.0)
+    for step in range(40):  # 10 s computing flat out: never steps aside
+        now = step * 0.25
+        ticks["now"] = int(now * per_s)
+        busy(now)
+    assert released == [] and not busy.stepped_aside
+
+    idle = stepaside.IdleWatch(1, began=0.0)
+    ticks["now"] = 500
+    for step in range(40):  # waits without computing: steps aside once it has run LONG_CALL_S
+        now = step * 0.25
+        idle(now)
+        if idle.stepped_aside:
+            break
+    assert released == [True] and stepaside.LONG_CALL_S <= now <= stepaside.LONG_CALL_S + 0.5
+
+
+@pytest.mark.parametrize("work", ["sleep", "spin"])
+def test_a_measurement_waits_for_a_computing_call_but_not_for_a_waiting_one(write_module, work):
+    """Real calls: a measurement asked for while a long call runs gets the machine before that call's work ends
+    when the call only waits (a deadlock), and after it when the call computes (both sides read the same
+    monotonic clock: the function returns when its work ended)."""
+    from pathlib import Path
+
+    from mpgrade import CallRequest, run_call
+
+    folder = write_module("ex00_long", """
+        import time
+
+        def sleep():
+            time.sleep(9)
+            return time.monotonic()
+
+        def spin():
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                pass
+            return time.monotonic()
+    """)
+    results = []
+    running = threading.Event()
+
+    def long_call() -> None:
+        running.set()
+        results.append(run_call(CallRequest(submission=Path(folder), module="ex00_long", target=work,
+                                            timeout_s=30)))
+
+    thread = threading.Thread(target=long_call)
+    thread.start()
+    running.wait(timeout=10)
+    time.sleep(1.0)  # the call holds its share by now
+    with cpulock.exclusive():
+        measuring_at = time.monotonic()
+    thread.join(timeout=60)
+    assert results[0].status == "returned", results[0]
+    work_ended_at = results[0].value
+    if work == "sleep":
+        assert measuring_at < work_ended_at - 2  # stepped aside after LONG_CALL_S, not at the end of its sleep
+    else:
+        assert measuring_at >= work_ended_at

@@ -113,7 +113,32 @@ def shared(usable: Sequence[int] | None = None) -> Iterator[tuple[int, ...] | No
             pass
         stack.enter_context(_flock("cpu", fcntl.LOCK_SH))
         allowed = tuple(cpu for cpu in usable if _try(stack, f"cpu-{cpu}", fcntl.LOCK_SH))
-        yield None if len(allowed) in (0, len(usable)) else allowed
+        _local.hold = stack
+        try:
+            yield None if len(allowed) in (0, len(usable)) else allowed
+        finally:
+            _local.hold = None
+
+
+def holding() -> bool:
+    """Whether this thread holds a ``shared`` hold it could step aside from."""
+    return getattr(_local, "hold", None) is not None
+
+
+def step_aside() -> bool:
+    """Release this thread's ``shared`` hold before its block ends; True if there was one to release.
+
+    For a call that has run long and now waits without using the CPU (a
+    deadlock, a sleep): it disturbs no measurement, and a measurement
+    waiting for it would hold every other call back behind the turnstile
+    until the call's time limit (up to a minute), idling the machine.
+    """
+    hold = getattr(_local, "hold", None)
+    if hold is None:
+        return False
+    _local.hold = None
+    hold.close()
+    return True
 
 
 @contextmanager

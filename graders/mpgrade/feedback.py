@@ -13,6 +13,7 @@ from typing import Any
 
 from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
+from mpgrade_sandboxed.poolwatch import ERROR_TYPE as POOL_LOOP
 
 from .sandbox.call import CallResult
 from .source import defined_under_guard, missing_in_children, with_block_around
@@ -179,6 +180,39 @@ def _raised(action: str, error: dict, student_file: Path | None = None, api_call
     return text + todo_hint(where)
 
 
+def _pool_loop(result: CallResult, action: str, module_file: str, student_file: Path | None) -> str:
+    """A call the runner ended because its Pool kept replacing workers that died (``poolwatch``)."""
+    error = result.error or {}
+    where = error.get("where")
+    importing = result.status == "import_error"
+    what = f"Importing {module_file}" if importing else action
+    text = (f"{what} was stopped: {error.get('message')}. A Pool worker only ends on its own when it fails, and "
+            "then the Pool never finishes: the task that worker held is lost, or every new worker fails too.")
+    missing = not_found_in_children(result, student_file)
+    if missing:  # the workers could not find the function they were sent: why, and the fix
+        return f"{text} {missing}"
+    if where:
+        text += f"\n  {'the statement that started it' if importing else 'waiting'} at {where_text(where)}"
+    crash = worker_error(result, student_file) if student_file is not None else ""
+    if crash:
+        text += "\n" + crash
+    if crash and "bootstrapping phase" in result.stderr.text:
+        text += ("\nEach worker imports your file again, and the file's top level starts processes, so every "
+                 "worker tries to start processes before it has finished starting itself. Keep only definitions "
+                 "at the top level; start work in main(), called under `if __name__ == \"__main__\":`.")
+    elif importing:
+        text += ("\nThe top level of your module starts the Pool, and every worker imports your module again, so "
+                 "each worker tries to start one too and dies. Start work only in main(), called under "
+                 "`if __name__ == \"__main__\":`.")
+    elif crash:
+        text += "\nEach worker died with that error before it could finish a task: fix that line."
+    else:
+        return text + ("\nA Pool's worker dies when it cannot start (your module's top level or the Pool's "
+                       "initializer fails in it) or when a task ends its process (sys.exit, os._exit): the output "
+                       "below may show which.") + output_tail(result)
+    return text + todo_hint(where)
+
+
 def _over_limit(result: CallResult, action: str, module_file: str) -> str:
     """A call stopped for having too many processes or using too much memory."""
     figures = result.supervision
@@ -204,6 +238,8 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float,
             student_file: Path | None = None) -> str:
     """Feedback for a ``result`` whose status is not "returned"; ``action`` names the call."""
     status = result.status
+    if status in ("import_error", "raised") and (result.error or {}).get("type") == POOL_LOOP:
+        return _pool_loop(result, action, module_file, student_file)
     if status == "import_error":
         error = result.error or {}
         where = error.get("where")
@@ -300,6 +336,16 @@ def _traceback_blocks(text: str) -> list[list[str]]:
     return [text[a:b].splitlines() for a, b in zip(starts, starts[1:] + [len(text)])]
 
 
+def _source_line(path: Path, number: int) -> str:
+    """Line ``number`` of the student's file as it is on disk (a traceback's copy may be interleaved with another
+    process's output)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return lines[number - 1].strip()[:200] if 0 < number <= len(lines) else ""
+
+
 def worker_error(result: CallResult, student_file: Path) -> str:
     """What a worker process of the call reported on stderr, pointed at the student's line.
 
@@ -319,12 +365,16 @@ def worker_error(result: CallResult, student_file: Path) -> str:
             match = _TRACE_LINE.search(line)
             if match and Path(match.group("file")).name == student_file.name \
                     and is_student_file(match.group("file"), root):
-                source = lines[index + 1].strip() if index + 1 < len(lines) else ""
-                where = (int(match.group("line")), source)
-        for line in reversed(lines):
+                where = (int(match.group("line")), _source_line(student_file, int(match.group("line")))
+                         or (lines[index + 1].strip() if index + 1 < len(lines) else ""))
+        for index in reversed(range(len(lines))):
+            line = lines[index]
             if line and not line.startswith(" ") and _EXC_LINE.match(line) \
                     and not line.startswith(("Process ", "Traceback")):
                 exception = line.strip()
+                following = [text.strip() for text in lines[index + 1:] if text.strip()]
+                if exception.endswith(":") and following:  # a message that starts on the next line
+                    exception += " " + following[0]
                 break
         if exception is None:
             continue

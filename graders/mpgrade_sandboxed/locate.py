@@ -142,6 +142,21 @@ def module_level_frame(exc: BaseException, root: str) -> dict[str, Any] | None:
     return None
 
 
+def waiting_frame(frame: Any, root: str, module_level: bool = False) -> dict[str, Any] | None:
+    """Where another thread's stack (``frame``: its innermost) is in the submission: the innermost student
+    frame, or with ``module_level`` the top-level statement of the student's module (an import under way)."""
+    root = os.path.realpath(root)
+    found = None
+    while frame is not None:
+        code = frame.f_code
+        if is_student_file(code.co_filename, root) and (not module_level or code.co_name == "<module>"):
+            found = _where(code.co_filename, frame.f_lineno or 0, None if module_level else code.co_name, root)
+            if not module_level:
+                break
+        frame = frame.f_back
+    return found
+
+
 def describe(exc: BaseException, root: str) -> dict[str, Any]:
     """Plain-data description of an exception raised by student code."""
     try:

@@ -111,6 +111,17 @@ def proc_stat(pid: int) -> ProcStat | None:
         return None
 
 
+def subtree_cpu_ticks(root: int) -> int:
+    """CPU clock ticks used below ``root``: its descendants' own and their reaped children's, and the children
+    ``root`` reaped; not ``root``'s own (a supervisor's watchdog is not the call's work)."""
+    total = 0
+    for pid in [root, *descendants(root, zombies=True)]:
+        stat = proc_stat(pid)
+        if stat is not None:
+            total += stat.children_ticks + (stat.cpu_ticks if pid != root else 0)
+    return total
+
+
 def cmdline(pid: int) -> str:
     """The command line of ``pid`` ("?" if it is gone or hidden)."""
     if not ON_LINUX:

@@ -16,10 +16,11 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
-from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, proctree, tasks, witness
+from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, poolwatch, proctree, tasks, witness
 from mpgrade_sandboxed.locate import describe, module_level_frame
 from mpgrade_sandboxed.protocol import Imported, Message, Result, RunRequest, Started, Status, write_frame
 from mpgrade_sandboxed.spies import Spies
@@ -28,13 +29,20 @@ MAX_RESULT_BYTES = 8 * 1024 * 1024
 
 
 class Channel:
-    """The write end of the result pipe."""
+    """The write end of the result pipe: messages in order, and one Result at most (a pool's thread may end the
+    call while the main thread still waits)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.lock = threading.Lock()
+        self.finished = False
 
     def send(self, message: Message) -> None:
-        write_frame(self.fd, message)
+        with self.lock:
+            if self.finished:
+                return
+            write_frame(self.fd, message)
+            self.finished = isinstance(message, Result)
 
 
 def _resolve_tasks(value: Any) -> Any:
@@ -163,6 +171,29 @@ def _missing(missing: drivers.MissingName) -> Result:
     return Result(Status.MISSING, detail={"name": missing.name, "kind": missing.kind, "found": missing.found})
 
 
+def _end_pool_loop(channel: Channel, submission: str, phase: list[str]) -> Callable[[dict[str, Any]], None]:
+    """What ``poolwatch`` does once the runner's pools keep losing their workers: send the Result and leave
+    (from the pool's thread; the main thread waits on the Pool and never returns)."""
+
+    def end(facts: dict[str, Any]) -> None:
+        if phase[0] == "done":  # the function returned: its own result stands
+            return
+        importing = phase[0] == "import"
+        where = locate.waiting_frame(poolwatch.main_thread_frame(), submission, module_level=importing)
+        if phase[0] == "call":
+            witness.call_mark("end")
+        error = {"type": poolwatch.ERROR_TYPE, "message": poolwatch.message(facts), "where": where}
+        channel.send(Result(Status.IMPORT_ERROR if importing else Status.RAISED, error=error))
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        os._exit(0)
+
+    return end
+
+
 def run(request: RunRequest, channel: Channel) -> Result:
     submission = os.path.realpath(request.submission)
     # Student files come after the standard library and the probe, so a
@@ -180,6 +211,8 @@ def run(request: RunRequest, channel: Channel) -> Result:
     multiprocessing.set_start_method(request.start_method, force=True)
     spies = Spies(submission)
     spies.install()
+    phase = ["script" if request.kind in ("script", "mp_main_import") else "import"]
+    poolwatch.install(_end_pool_loop(channel, submission, phase))
     if request.races:
         os.environ[lockwatch.RUNNER_ENV] = str(os.getpid())
         lockwatch.install()
@@ -216,6 +249,7 @@ def run(request: RunRequest, channel: Channel) -> Result:
     except drivers.MissingName as missing:
         return _missing(missing)
 
+    phase[0] = "call"
     witness.call_mark("begin")
     began = time.perf_counter()
     cpu_began, children_began = time.process_time(), _children_cpu()
@@ -234,6 +268,7 @@ def run(request: RunRequest, channel: Channel) -> Result:
         except BaseException as exc:
             outcome = Result(Status.UNENCODABLE, detail={"reason": f"{type(exc).__name__}: {exc}"[:300]})
     spies.active = False
+    phase[0] = "done"
     seconds = time.perf_counter() - began
     children_cpu_s = _children_cpu() - children_began
     api_calls = spies.snapshot()

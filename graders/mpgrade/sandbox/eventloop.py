@@ -14,10 +14,12 @@ import selectors
 import subprocess
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from mpgrade_sandboxed import proctree
 
 MAX_PIPE_BYTES = 16 * 1024 * 1024
+TICK_S = 0.25
 
 
 @dataclass
@@ -43,10 +45,11 @@ class Received:
         return True
 
 
-def collect(supervisor: subprocess.Popen, read_fd: int, backstop: float) -> Received:
+def collect(supervisor: subprocess.Popen, read_fd: int, backstop: float,
+            tick: Callable[[], None] | None = None) -> Received:
     """Read both pipes until the supervisor closes its stdout (or ``backstop``, monotonic, passes); reap it.
 
-    Closes ``read_fd``.
+    Calls ``tick`` between reads, at least every ``TICK_S``. Closes ``read_fd``.
     """
     received = Received()
     selector = selectors.DefaultSelector()
@@ -60,7 +63,9 @@ def collect(supervisor: subprocess.Popen, read_fd: int, backstop: float) -> Rece
             if remaining <= 0:
                 proctree.kill_session(supervisor.pid)
                 break
-            for key, _ in selector.select(timeout=min(remaining, 0.5)):
+            if tick is not None:
+                tick()
+            for key, _ in selector.select(timeout=min(remaining, TICK_S)):
                 if key.data == "result":
                     try:
                         chunk = os.read(read_fd, 65536)

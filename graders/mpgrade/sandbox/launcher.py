@@ -43,6 +43,7 @@ from .call import CallRequest, CallResult
 from .classify import classify
 from .eventloop import collect
 from .runtime import Limits, runtime_parent, sandbox_env
+from .stepaside import IdleWatch
 
 __all__ = ["CallRequest", "CallResult", "Limits", "run_call"]
 
@@ -93,7 +94,8 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     with open(workdir / "supervisor.err", "wb") as supervisor_err:
         supervisor = _start_supervisor(workdir / "supervisor.json", write_fd, supervisor_err.fileno())
     os.close(write_fd)
-    received = collect(supervisor, read_fd, backstop=time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S)
+    received = collect(supervisor, read_fd, backstop=time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S,
+                       tick=IdleWatch(supervisor.pid) if cpulock.holding() else None)
     if not received.verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
         proctree.sweep_call(mark, supervisor.pid)
     return classify(workdir, received, supervisor.returncode)

@@ -1,0 +1,102 @@
+"""A Pool whose worker died ends the call at once, with the worker's error and the student's line."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mpgrade import CallRequest, run_call
+from mpgrade.feedback import explain
+from mpgrade_sandboxed.poolwatch import ERROR_TYPE
+
+START_METHODS = ["fork", "spawn", "forkserver"]
+LIMIT_S = 60.0
+"""Far longer than any of these calls takes once the watch ends it: a timeout means the watch did not."""
+
+
+def call(folder, target, start_method="forkserver"):
+    return run_call(CallRequest(folder, "mod", target, start_method=start_method, timeout_s=LIMIT_S))
+
+
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_a_pool_whose_workers_cannot_start_ends_the_call_with_their_error(write_module, start_method):
+    folder = write_module("mod", """
+        import multiprocessing
+
+        def setup():
+            raise ValueError("no config")
+
+        def work(x):
+            return x
+
+        def run():
+            with multiprocessing.Pool(2, initializer=setup) as pool:
+                return pool.map(work, range(4))
+    """)
+    result = call(folder, "run", start_method)
+    assert result.status == "raised", result.status
+    assert result.error["type"] == ERROR_TYPE
+    assert result.error["where"]["line"] in (11, 12)  # the student's line on the Pool (fork: maybe still starting it)
+    text = explain(result, "run()", "mod.py", LIMIT_S, Path(folder) / "mod.py")
+    assert re.search(r"run\(\) was stopped: (a worker process|\d worker processes) of its Pool exited with code 1", text)
+    assert "A worker process raised ValueError: no config\n  at mod.py:5" in text
+
+
+def test_a_task_that_ends_its_worker_process_ends_the_call(write_module):
+    folder = write_module("mod", """
+        import multiprocessing, sys
+
+        def work(x):
+            sys.exit(3)
+
+        def run():
+            with multiprocessing.Pool(2) as pool:
+                return pool.map(work, range(4))
+    """)
+    result = call(folder, "run")
+    assert result.status == "raised" and result.error["type"] == ERROR_TYPE
+    assert "exited with code 3" in result.error["message"]
+    text = explain(result, "run()", "mod.py", LIMIT_S, Path(folder) / "mod.py")
+    assert "sys.exit" in text  # no traceback to show: the ways a worker ends
+
+
+def test_a_pool_started_at_import_names_the_top_level_statement(write_module):
+    folder = write_module("mod", """
+        import multiprocessing
+
+        def setup():
+            raise ValueError("no config")
+
+        def main():
+            with multiprocessing.Pool(2, initializer=setup) as pool:
+                return pool.map(abs, range(4))
+
+        main()
+
+        def run():
+            return 1
+    """)
+    result = call(folder, "run", "spawn")
+    assert result.status == "import_error" and result.error["type"] == ERROR_TYPE
+    assert result.error["where"]["line"] == 11
+    text = explain(result, "run()", "mod.py", LIMIT_S, Path(folder) / "mod.py")
+    assert text.startswith("Importing mod.py was stopped")
+    assert "the statement that started it at mod.py:11: main()" in text
+
+
+def test_workers_that_end_normally_are_not_deaths(write_module):
+    """maxtasksperchild: each worker exits (code 0) after one task and is replaced; the call returns."""
+    folder = write_module("mod", """
+        import multiprocessing
+
+        def work(x):
+            return x * x
+
+        def run():
+            with multiprocessing.Pool(2, maxtasksperchild=1) as pool:
+                return pool.map(work, range(6), chunksize=1)
+    """)
+    result = call(folder, "run")
+    assert result.status == "returned", result.error
+    assert result.value == [0, 1, 4, 9, 16, 25]
