@@ -100,3 +100,46 @@ def test_workers_that_end_normally_are_not_deaths(write_module):
     result = call(folder, "run")
     assert result.status == "returned", result.error
     assert result.value == [0, 1, 4, 9, 16, 25]
+
+
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_a_pool_fed_from_a_module_still_being_imported_is_a_deadlock_named_at_once(write_module, start_method):
+    """The pool's task thread waits for the import to finish (pickling work), the import waits for the Pool."""
+    folder = write_module("mod", """
+        import multiprocessing
+
+        def work(x):
+            return x
+
+        def main():
+            with multiprocessing.Pool(2) as pool:
+                return pool.map(work, range(4))
+
+        main()
+
+        def run():
+            return 1
+    """)
+    result = call(folder, "run", start_method)
+    assert result.status == "import_error", result.status
+    assert result.error["type"] == "PoolImportDeadlock" and result.error["where"]["line"] == 11
+    text = explain(result, "run()", "mod.py", LIMIT_S, Path(folder) / "mod.py")
+    assert text.startswith("Importing mod.py never finished, so it was stopped: a Pool was started while")
+    assert "at mod.py:11: main()" in text
+
+
+def test_a_slow_import_that_uses_a_pool_of_another_module_is_no_deadlock(write_module):
+    """A Pool at import time fed a function of another module (abs) finishes; nothing is stopped."""
+    folder = write_module("mod", """
+        import multiprocessing, time
+
+        with multiprocessing.Pool(2) as pool:
+            TABLE = pool.map(abs, [-1, -2, -3])
+        time.sleep(1.5)
+
+        def run():
+            return TABLE
+    """)
+    result = call(folder, "run", "forkserver")
+    assert result.status == "returned", result.error
+    assert result.value == [1, 2, 3]

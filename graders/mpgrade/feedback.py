@@ -13,7 +13,7 @@ from typing import Any
 
 from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
-from mpgrade_sandboxed.poolwatch import ERROR_TYPE as POOL_LOOP
+from mpgrade_sandboxed.poolwatch import DEADLOCK_TYPE as POOL_DEADLOCK, ERROR_TYPE as POOL_LOOP
 
 from .sandbox.call import CallResult
 from .source import defined_under_guard, missing_in_children, with_block_around
@@ -206,6 +206,10 @@ def _pool_loop(result: CallResult, action: str, module_file: str, student_file: 
                  "`if __name__ == \"__main__\":`.")
     elif crash:
         text += "\nEach worker died with that error before it could finish a task: fix that line."
+    elif "killed by signal" in str(error.get("message")):
+        return text + ("\nA process is killed by a signal when it hits a resource limit (the CPU time each process "
+                       "may use, its memory) or is killed by another process: a worker that computes far longer "
+                       "than the task needs, or forever, is the usual cause.") + output_tail(result)
     else:
         return text + ("\nA Pool's worker dies when it cannot start (your module's top level or the Pool's "
                        "initializer fails in it) or when a task ends its process (sys.exit, os._exit): the output "
@@ -240,6 +244,12 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float,
     status = result.status
     if status in ("import_error", "raised") and (result.error or {}).get("type") == POOL_LOOP:
         return _pool_loop(result, action, module_file, student_file)
+    if status == "import_error" and (result.error or {}).get("type") == POOL_DEADLOCK:
+        where = (result.error or {}).get("where")
+        return (f"Importing {module_file} never finished, so it was stopped: {(result.error or {}).get('message')}."
+                + (f"\n  at {where_text(where)}" if where else "")
+                + "\nCode at the top level of a module runs on import. Start the Pool only in main(), called under "
+                  "`if __name__ == \"__main__\":`." + todo_hint(where))
     if status == "import_error":
         error = result.error or {}
         where = error.get("where")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import Any, Callable
 
 DEATH_LIMIT = 1
@@ -39,6 +40,35 @@ class Tally:
         self.lock = threading.Lock()
 
 
+IMPORT_DEADLOCK_S = 1.0
+"""How long a pool's task thread must wait on an import lock, the import still under way, to call it a deadlock."""
+DEADLOCK_TYPE = "PoolImportDeadlock"
+"""The ``error["type"]`` for a Pool started while its module was being imported, fed that module's functions."""
+
+
+def _waiting_on_import(frame: Any) -> bool:
+    """Whether a thread whose innermost frame is ``frame`` waits on a module's import lock, sending a pool's tasks."""
+    in_lock = in_pool = False
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in ("_lock_unlock_module", "_get_module_lock") or (
+                code.co_name == "acquire" and "importlib" in code.co_filename):
+            in_lock = True
+        if code.co_name == "_handle_tasks" and code.co_filename.endswith(("pool.py",)):
+            in_pool = True
+        frame = frame.f_back
+    return in_lock and in_pool
+
+
+def _importing(frame: Any) -> bool:
+    """Whether the main thread's stack (innermost ``frame``) runs a module's top level."""
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT) -> Tally:
     """Watch every Pool this process makes; call ``on_loop(facts)`` once, from the pool's thread, past ``limit``.
 
@@ -48,6 +78,22 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
 
     tally, owner = Tally(), os.getpid()
     original = pool_module.Pool.__dict__["_join_exited_workers"].__func__
+    stuck_since: list[float] = []
+    watching: list[threading.Thread] = []
+
+    def deadlocked() -> bool:
+        """A pool's task thread waits on an import lock while the main thread runs a module's top level: the
+        import waits for the Pool, the Pool for the import (pickling a function of a module being imported)."""
+        frames = sys._current_frames()
+        stuck = _importing(frames.get(threading.main_thread().ident)) and any(
+            _waiting_on_import(frame) for ident, frame in frames.items() if ident != threading.get_ident())
+        now = time.monotonic()
+        if not stuck:
+            stuck_since.clear()
+            return False
+        if not stuck_since:
+            stuck_since.append(now)
+        return now - stuck_since[0] >= IMPORT_DEADLOCK_S
 
     def watched(pool: list) -> bool:
         dead = [worker.exitcode for worker in list(pool) if worker.exitcode not in (None, 0)]
@@ -60,7 +106,22 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
                 tally.fired = tally.fired or fire
             if fire:
                 on_loop({"deaths": tally.deaths, "exitcode": tally.exitcodes[0]})
+        elif os.getpid() == owner and not watching and _importing(main_thread_frame()):
+            watching.append(threading.Thread(target=watch_import, name="mpgrade-poolwatch", daemon=True))
+            watching[0].start()
         return cleaned
+
+    def watch_import() -> None:
+        """While the main thread imports: look for the deadlock a few times a second (the pool's own thread
+        sleeps until a worker exits, which never happens here)."""
+        while _importing(main_thread_frame()) and not tally.fired:
+            if deadlocked():
+                with tally.lock:
+                    fire, tally.fired = not tally.fired, True
+                if fire:
+                    on_loop({"deadlock": True})
+                return
+            time.sleep(0.2)
 
     pool_module.Pool._join_exited_workers = staticmethod(watched)  # type: ignore[method-assign]
     return tally
@@ -68,8 +129,14 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
 
 def message(facts: dict[str, Any]) -> str:
     """The error's message: what the Pool did, in the student's terms."""
+    if facts.get("deadlock"):
+        return ("a Pool was started while the module was being imported, and it needs that import to finish "
+                "before it can send the module's functions to its workers, while the import waits for the Pool")
     times = "a worker process" if facts["deaths"] == 1 else f"{facts['deaths']} worker processes"
-    return f"{times} of its Pool exited with code {facts['exitcode']}"
+    code = facts["exitcode"]
+    how = f"exited with code {code}" if code > 0 else f"was killed by signal {-code}" if facts["deaths"] == 1 \
+        else f"were killed by signal {-code}"
+    return f"{times} of its Pool {how}"
 
 
 def main_thread_frame() -> Any:

@@ -182,7 +182,8 @@ def _end_pool_loop(channel: Channel, submission: str, phase: list[str]) -> Calla
         where = locate.waiting_frame(poolwatch.main_thread_frame(), submission, module_level=importing)
         if phase[0] == "call":
             witness.call_mark("end")
-        error = {"type": poolwatch.ERROR_TYPE, "message": poolwatch.message(facts), "where": where}
+        kind = poolwatch.DEADLOCK_TYPE if facts.get("deadlock") else poolwatch.ERROR_TYPE
+        error = {"type": kind, "message": poolwatch.message(facts), "where": where}
         channel.send(Result(Status.IMPORT_ERROR if importing else Status.RAISED, error=error))
         for stream in (sys.stdout, sys.stderr):
             try:
