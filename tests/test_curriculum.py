@@ -92,8 +92,9 @@ KNOWN_MISTAKES = {
     },
     "ex10_guard_but_main_called": {
         "test_top_level_only_defines_things": ["ex10_guard.py:55: main()", "when the module is imported"],
-        "test_parallel_counts_works_under_spawn": ["did not finish within"],
-        "test_runs_as_a_script": ["did not finish within"],
+        "test_parallel_counts_works_under_spawn": ["never finished", "a Pool was started while the module was being "
+                                                   "imported", "ex10_guard.py:55: main()"],
+        "test_runs_as_a_script": ["was stopped", "worker process", "top level"],
         "test_main_guard": ["as __mp_main__", "ex10_guard.py:55: main()"],
     },
 }
