@@ -119,6 +119,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", default="1,default")
+    parser.add_argument("--keep", type=Path, help="keep the class and each run's results here (to compare "
+                                                  "gradebooks between runs)")
     options = parser.parse_args()
     unit = reference_job()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -126,12 +128,17 @@ def main() -> None:
     print(f"{'workers':<8} {'wall s':>8} {'wall/ref':>9} {'per minute':>11} {'CPU/wall':>8} {'peak MB':>8} "
           f"{'speedup check s med/max':>24} {'waiting for CPUs':>17} {'holding, after cal':>18} "
           f"{'CPUs held, share of wall':>25}  result")
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as temporary:
+        scratch = str(options.keep or temporary)
+        if options.keep:
+            options.keep.mkdir(parents=True, exist_ok=True)
         submissions = Path(scratch) / "class"
+        shutil.rmtree(submissions, ignore_errors=True)
         submissions.mkdir()
         build_class(submissions, options.students)
         for run, setting in enumerate(options.workers.split(",")):
             out = Path(scratch) / f"results-{run}-{setting}"  # a fresh folder each: a repeat regrades everyone
+            shutil.rmtree(out, ignore_errors=True)
             command = [sys.executable, "-m", "mpgrade", "grade", str(submissions), "--out", str(out)]
             if setting != "default":
                 command += ["--workers", setting]
