@@ -185,12 +185,7 @@ def _end_pool_loop(channel: Channel, submission: str, phase: list[str]) -> Calla
         kind = poolwatch.DEADLOCK_TYPE if facts.get("deadlock") else poolwatch.ERROR_TYPE
         error = {"type": kind, "message": poolwatch.message(facts), "where": where}
         channel.send(Result(Status.IMPORT_ERROR if importing else Status.RAISED, error=error))
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(0)
+        _leave()
 
     return end
 
@@ -299,14 +294,18 @@ def main(request_path: str) -> None:
         except OSError:
             pass
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        # Skip multiprocessing's exit handlers: they would join student
-        # processes that may never end. The supervisor reaps them.
-        os._exit(0)
+        _leave()
+
+
+def _leave() -> None:
+    """Flush the student's output and exit at once, skipping multiprocessing's exit handlers: they would join
+    student processes that may never end. The supervisor reaps them."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(0)
 
 
 def _installed_only(path: list[str]) -> list[str]:
