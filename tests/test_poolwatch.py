@@ -143,3 +143,71 @@ def test_a_slow_import_that_uses_a_pool_of_another_module_is_no_deadlock(write_m
     result = call(folder, "run", "forkserver")
     assert result.status == "returned", result.error
     assert result.value == [1, 2, 3]
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_replacing_a_worker_while_its_initializer_module_is_imported_is_a_deadlock(write_module, start_method):
+    """maxtasksperchild: each replacement worker needs the initializer pickled, which waits for the import."""
+    folder = write_module("mod", """
+        import multiprocessing
+
+        def setup():
+            pass
+
+        def main():
+            with multiprocessing.Pool(2, initializer=setup, maxtasksperchild=1) as pool:
+                return pool.map(abs, range(6), chunksize=1)
+
+        if multiprocessing.current_process().name == "MainProcess":  # not in a worker importing it for setup
+            main()
+
+        def run():
+            return 1
+    """)
+    result = call(folder, "run", start_method)
+    assert result.status == "import_error", result.status
+    assert result.error["type"] == "PoolImportDeadlock" and result.error["where"]["line"] == 12
+
+
+class _DiesBetweenLooks:
+    """A worker whose exit shows on the second look at it: the pool's own look, if it comes after ours."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    @property
+    def exitcode(self):
+        self.looks += 1
+        return None if self.looks == 1 else 1
+
+    def join(self) -> None:
+        pass
+
+
+def test_a_worker_that_dies_between_two_looks_is_still_counted(monkeypatch):
+    from multiprocessing import pool as pool_module
+    from mpgrade_sandboxed import poolwatch
+
+    monkeypatch.setattr(pool_module.Pool, "_join_exited_workers", pool_module.Pool.__dict__["_join_exited_workers"])
+    monkeypatch.setattr(poolwatch, "_importing", lambda frame: False)
+    seen = []
+    poolwatch.install(seen.append)
+    workers = [_DiesBetweenLooks()]
+    for _ in range(3):
+        pool_module.Pool._join_exited_workers(workers)
+    assert workers == [] and seen == [{"deaths": 1, "exitcode": 1}]
+
+
+def test_the_import_watch_starts_only_while_a_module_is_imported(write_module):
+    """A Pool used by a called function: no watch thread polls the call's frames (it would cost, and could misname)."""
+    folder = write_module("mod", """
+        import multiprocessing, threading
+
+        def run():
+            with multiprocessing.Pool(2) as pool:
+                pool.map(abs, range(4))
+            return sorted(thread.name for thread in threading.enumerate())
+    """)
+    result = call(folder, "run", "fork")
+    assert result.status == "returned", result.error
+    assert "mpgrade-poolwatch" not in result.value

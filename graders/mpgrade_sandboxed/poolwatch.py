@@ -47,22 +47,25 @@ DEADLOCK_TYPE = "PoolImportDeadlock"
 
 
 def _waiting_on_import(frame: Any) -> bool:
-    """Whether a thread whose innermost frame is ``frame`` waits on a module's import lock, sending a pool's tasks."""
+    """Whether a thread whose innermost frame is ``frame`` waits on a module's import lock inside a pool's
+    threads: sending its tasks, or (spawn, forkserver) pickling the initializer for a new worker."""
     in_lock = in_pool = False
     while frame is not None:
         code = frame.f_code
         if code.co_name in ("_lock_unlock_module", "_get_module_lock") or (
                 code.co_name == "acquire" and "importlib" in code.co_filename):
             in_lock = True
-        if code.co_name == "_handle_tasks" and code.co_filename.endswith(("pool.py",)):
+        if code.co_name in ("_handle_tasks", "_handle_workers") and code.co_filename.endswith("pool.py"):
             in_pool = True
         frame = frame.f_back
     return in_lock and in_pool
 
 
 def _importing(frame: Any) -> bool:
-    """Whether the main thread's stack (innermost ``frame``) runs a module's top level."""
-    while frame is not None:
+    """Whether the main thread's stack (innermost ``frame``) runs a module's top level.
+
+    The outermost frame does not count: it is the runner's own ``python -c`` code, always there."""
+    while frame is not None and frame.f_back is not None:
         if frame.f_code.co_name == "<module>":
             return True
         frame = frame.f_back
@@ -96,8 +99,11 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
         return now - stuck_since[0] >= IMPORT_DEADLOCK_S
 
     def watched(pool: list) -> bool:
-        dead = [worker.exitcode for worker in list(pool) if worker.exitcode not in (None, 0)]
+        before = list(pool)
         cleaned = original(pool)
+        # The workers the original removed, read after it joined them: a worker that exits between a look
+        # of ours and the original's would be replaced unseen (and, under spawn, replacing it can deadlock).
+        dead = [worker.exitcode for worker in before if worker not in pool and worker.exitcode not in (None, 0)]
         if dead and os.getpid() == owner:
             with tally.lock:
                 tally.deaths += len(dead)
