@@ -16,7 +16,6 @@ import time
 from types import ModuleType
 from typing import Any
 
-from mpgrade_sandboxed import lockwatch
 
 __all__ = ["process_subclass_with_queue", "value_discipline", "array_discipline", "serial_map",
            "engine_pool_map"]
@@ -84,6 +83,8 @@ def process_subclass_with_queue(module: ModuleType, class_name: str, args: list,
 def value_discipline(module: ModuleType, function: str, n: int, typecode: str = "i") -> dict[str, Any]:
     """Call ``function(shared, n)`` in this process on a recorded Value; report how it was locked."""
     target = require(module, function, "function")
+    from mpgrade_sandboxed import lockwatch  # recording stand-ins: only these drivers need them
+
     shared = lockwatch.TrackedValue(multiprocessing.Value(typecode, 0))
     target(shared, n)
     return {"value": shared.get_obj().value, **lockwatch.summary(shared)}
@@ -93,6 +94,8 @@ def array_discipline(module: ModuleType, function: str, values: list, times: int
                      typecode: str = "d") -> dict[str, Any]:
     """Call ``function(shared, times)`` in this process on a recorded Array; report how it was locked."""
     target = require(module, function, "function")
+    from mpgrade_sandboxed import lockwatch  # recording stand-ins: only these drivers need them
+
     shared = lockwatch.TrackedArray(multiprocessing.Array(typecode, values))
     target(shared, times)
     return {"values": list(shared.get_obj()), **lockwatch.summary(shared)}

@@ -24,6 +24,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from mpgrade_sandboxed import afterimport
+
 DEATH_LIMIT = 1
 """Worker deaths (non-zero exit code) in the runner's pools that end the call: the first dooms the call."""
 ERROR_TYPE = "PoolWorkerDied"
@@ -77,10 +79,7 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
 
     Only in the process that installed it (a forked child inherits the patch, not the job).
     """
-    from multiprocessing import pool as pool_module
-
     tally, owner = Tally(), os.getpid()
-    original = pool_module.Pool.__dict__["_join_exited_workers"].__func__
     stuck_since: list[float] = []
     watching: list[threading.Thread] = []
 
@@ -100,7 +99,7 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
 
     def watched(pool: list) -> bool:
         before = list(pool)
-        cleaned = original(pool)
+        cleaned = original[0](pool)
         # The workers the original removed, read after it joined them: a worker that exits between a look
         # of ours and the original's would be replaced unseen (and, under spawn, replacing it can deadlock).
         dead = [worker.exitcode for worker in before if worker not in pool and worker.exitcode not in (None, 0)]
@@ -129,7 +128,12 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
                 return
             time.sleep(0.2)
 
-    pool_module.Pool._join_exited_workers = staticmethod(watched)  # type: ignore[method-assign]
+    def patch(pool_module: Any) -> None:
+        original.append(pool_module.Pool.__dict__["_join_exited_workers"].__func__)
+        pool_module.Pool._join_exited_workers = staticmethod(watched)
+
+    original: list[Callable[[list], bool]] = []
+    afterimport.when_imported("multiprocessing.pool", patch)  # most calls never import it
     return tally
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from mpgrade_sandboxed import drivers, locate, lockwatch, plaindata, poolwatch, proctree, tasks, witness
+from mpgrade_sandboxed import drivers, locate, plaindata, poolwatch, proctree, tasks, witness
 from mpgrade_sandboxed.locate import describe, module_level_frame
 from mpgrade_sandboxed.protocol import Imported, Message, Result, RunRequest, Started, Status, write_frame
 from mpgrade_sandboxed.spies import Spies
@@ -210,6 +210,8 @@ def run(request: RunRequest, channel: Channel) -> Result:
     phase = ["script" if request.kind in ("script", "mp_main_import") else "import"]
     poolwatch.install(_end_pool_loop(channel, submission, phase))
     if request.races:
+        from mpgrade_sandboxed import lockwatch  # only race checks record locking (~10 ms of imports)
+
         os.environ[lockwatch.RUNNER_ENV] = str(os.getpid())
         lockwatch.install()
     channel.send(Started(os.getpid()))
@@ -274,7 +276,9 @@ def run(request: RunRequest, channel: Channel) -> Result:
     # report never falls short of it, even while other threads of this process keep running).
     witness.call_mark("end")
     self_cpu_s = time.process_time() - cpu_began
-    lockwatch.flush()
+    lockwatch = sys.modules.get("mpgrade_sandboxed.lockwatch")  # imported by a race check or a driver
+    if lockwatch is not None:
+        lockwatch.flush()
     return dataclasses.replace(
         outcome, seconds=seconds, self_cpu_s=self_cpu_s, children_cpu_s=children_cpu_s, api_calls=api_calls,
         child_failures=spies.child_failures, process_starts=spies.process_starts, import_api_calls=import_calls,

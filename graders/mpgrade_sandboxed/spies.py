@@ -1,7 +1,7 @@
 """Count which multiprocessing APIs student code calls (sandbox side).
 
-Installed in the runner process before the student module is imported; the
-counts come home with the call's result. A call counts as "from the
+Installed in the runner process before the student module is imported (each
+API's module is patched when first imported: ``afterimport.py``); the counts come home with the call's result. A call counts as "from the
 student" when the calling frame is in the submission
 (``locate.called_from_student``), so ``Pool`` starting its own workers does
 not look like the student starting processes.
@@ -10,10 +10,10 @@ Only the runner process is watched, not the student's child processes.
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 from typing import Any, Callable
 
+from mpgrade_sandboxed import afterimport
 from mpgrade_sandboxed.locate import called_from_student
 
 WATCHED = {
@@ -130,12 +130,17 @@ class Spies:
         return spy
 
     def install(self) -> None:
+        """Wrap every watched API: now where its module is imported, else as soon as something imports it."""
+        by_module: dict[str, list[tuple[str, str]]] = {}
         for key, target in WATCHED.items():
             module_name, _, path = target.partition(":")
-            try:
-                owner: Any = importlib.import_module(module_name)
-            except ImportError:
-                continue
+            by_module.setdefault(module_name, []).append((key, path))
+        for module_name, entries in by_module.items():
+            afterimport.when_imported(module_name, functools.partial(self._wrap_all, entries))
+
+    def _wrap_all(self, entries: list[tuple[str, str]], module: Any) -> None:
+        for key, path in entries:
+            owner: Any = module
             *parents, attribute = path.split(".")
             for parent in parents:
                 owner = getattr(owner, parent, None)
