@@ -11,8 +11,10 @@ process that ended into a role by its place in the tree:
     supervisor   one per sandboxed call, forked from the template
     bwrap        bubblewrap's two processes per call (setup, PID 1 of the namespace)
     runner       the fresh interpreter that imports the student's module and calls it
-    student      everything the runner started: spawn children, fork servers and their
-                 workers, Manager servers, resource trackers
+    student      everything the runner started, in three kinds: a fork server (a fresh
+                 interpreter whose children are forked), forked (fork's children, a fork
+                 server's workers: no exec) and fresh interpreters (spawn's children,
+                 resource trackers, Manager servers under spawn or forkserver)
 
 Accounting records a process when it exits, with its own CPU (not its
 children's), so the roles add up to the whole. Prints CPU seconds per role,
@@ -37,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from batch import machine_busy_s, reference_job  # noqa: E402  (a sibling benchmark)
 
-ROLES = ("grading", "template", "supervisor", "bwrap", "runner", "student")
+ROLES = ("grading", "template", "supervisor", "bwrap", "runner", "student: fork server", "student: forked",
+         "student: fresh interpreter")
 
 
 def read_accounting(path: str) -> dict[int, dict]:
@@ -49,7 +52,7 @@ def read_accounting(path: str) -> dict[int, dict]:
         if len(fields) < 11:
             continue
         processes[int(fields[9])] = {"comm": fields[0], "cpu_s": (float(fields[2]) + float(fields[3])) / 100,
-                                      "ppid": int(fields[10])}
+                                      "ppid": int(fields[10]), "forked": "F" in fields[11]}
     return processes
 
 
@@ -59,8 +62,11 @@ def roles(processes: dict[int, dict]) -> dict[int, str]:
     for pid, process in processes.items():
         children[process["ppid"]].append(pid)
     found: dict[int, str] = {}
-    supervisors = {process["ppid"] for process in processes.values()
+    below_bwrap = {process["ppid"] for process in processes.values()
                    if process["comm"] == "bwrap" and processes.get(process["ppid"], {}).get("comm") != "bwrap"}
+    # Forked from the template without exec ("F"); a grading process also starts one bwrap itself (the
+    # namespace probe), so being a bwrap's parent is not enough where supervisors are forked.
+    supervisors = {pid for pid in below_bwrap if processes.get(pid, {}).get("forked")} or below_bwrap
     templates = {processes[s]["ppid"] for s in supervisors if s in processes}
 
     def mark_below(pid: int, role: str) -> None:
@@ -69,7 +75,12 @@ def roles(processes: dict[int, dict]) -> dict[int, str]:
             mark_below(child, role)
 
     for pid, process in processes.items():
-        if process["comm"] == "bwrap":
+        if process["comm"] == "bwrap" and process["ppid"] not in supervisors and \
+                processes.get(process["ppid"], {}).get("comm") != "bwrap":  # the grading process's probe
+            found[pid] = "grading"
+            mark_below(pid, "grading")
+    for pid, process in processes.items():
+        if process["comm"] == "bwrap" and pid not in found:
             found[pid] = "bwrap"
             # The runner is the first process bwrap's PID 1 starts; orphans of the call re-parent to it later.
             started = sorted(c for c in children.get(pid, ()) if processes[c]["comm"] != "bwrap")
@@ -87,7 +98,21 @@ def roles(processes: dict[int, dict]) -> dict[int, str]:
                 mark_below(child, "student")
     for pid in templates:
         found.setdefault(pid, "template")
+    for pid, role in list(found.items()):
+        if role == "student":
+            found[pid] = _student_kind(pid, processes, children)
     return {pid: found.get(pid, "grading") for pid in processes}
+
+
+def _student_kind(pid: int, processes: dict[int, dict], children: dict[int, list[int]]) -> str:
+    """A student-side process: forked without exec (fork's children, a fork server's workers), a fork server
+    (a fresh interpreter whose children are forked), or another fresh interpreter (spawn's children, resource
+    trackers, a Manager's server under spawn or forkserver)."""
+    if processes[pid]["forked"]:
+        return "student: forked"
+    if any(processes[child]["forked"] for child in children.get(pid, ())):
+        return "student: fork server"
+    return "student: fresh interpreter"
 
 
 def profile(command: list[str]) -> tuple[float, float, dict[str, list[float]]]:
@@ -133,12 +158,12 @@ def main() -> None:
         print(f"run {run + 1}: wall {wall:.1f} s, machine busy {busy:.1f} CPU s ({busy / unit:.0f} ref, "
               f"{busy / wall:.2f} CPUs); accounted to processes {total:.1f} s (the rest: the kernel's own work "
               "for them, e.g. namespaces and page tables, and records the kernel dropped)")
-        print(f"  {'role':<11} {'CPU s':>7} {'ref':>6} {'share':>6} {'processes':>9} {'ms each':>8}")
+        print(f"  {'role':<27} {'CPU s':>7} {'ref':>6} {'share':>6} {'processes':>9} {'ms each':>8}")
         for role in ROLES:
             values = by_role.get(role, [])
             cpu = sum(values)
             each = f"{cpu / len(values) * 1000:.0f}" if values else "-"
-            print(f"  {role:<11} {cpu:>7.1f} {cpu / unit:>6.0f} {cpu / total:>6.0%} {len(values):>9} {each:>8}")
+            print(f"  {role:<27} {cpu:>7.1f} {cpu / unit:>6.0f} {cpu / total:>6.0%} {len(values):>9} {each:>8}")
 
 
 if __name__ == "__main__":
