@@ -123,3 +123,99 @@ def test_a_killed_grading_process_takes_its_template_and_call_down(write_module,
     while leftovers() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert leftovers() == []
+
+
+FRESHNESS = """
+    import multiprocessing, os, random, sys
+
+    def _cmdline(pid="self"):
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\\0", b" ").decode()
+
+    def _child_main(queue):
+        queue.put(getattr(sys.modules["__main__"], "__file__", None))
+
+    def state():
+        queue = multiprocessing.get_context("spawn").Queue()
+        child = multiprocessing.get_context("spawn").Process(target=_child_main, args=(queue,))
+        child.start()
+        child_main = queue.get(timeout=20)
+        child.join()
+        with open("/proc/self/environ", "rb") as handle:
+            marks = [e for e in handle.read().split(b"\\0") if e.startswith(b"MPGRADE_CALL=")]
+        return {
+            "cmdline": _cmdline(), "main_file": getattr(sys.modules["__main__"], "__file__", None),
+            "child_main_file": child_main, "child_exitcode": child.exitcode,
+            "outside": sorted(name for name, module in sys.modules.items()
+                              if getattr(module, "__file__", None) and "graders" in module.__file__),
+            "authkey": bytes(multiprocessing.current_process().authkey).hex(), "random": random.random(),
+            "own_session": os.getsid(0) == os.getpid(), "no_bytecode": sys.dont_write_bytecode,
+            "cwd_is_call_folder": os.path.basename(os.getcwd()) == "cwd",
+            "start_mark": marks[0].decode().split("=", 1)[1] if len(marks) == 1 else None,
+            "mark": os.environ.get("MPGRADE_CALL"),
+        }
+"""
+
+
+def test_outside_a_namespace_the_runner_is_forked_warm_yet_starts_as_a_fresh_one_would(write_module, leftovers):
+    folder = write_module("mod", FRESHNESS)
+    first, second = (call(folder, "state", timeout=30) for _ in range(2))
+    for result in (first, second):
+        assert result.status == "returned", (result.status, result.stderr.text)
+        state = result.value
+        assert template.__file__ in state["cmdline"], state["cmdline"]  # forked from the template's supervisor
+        assert state["main_file"] is None and state["child_main_file"] is None and state["child_exitcode"] == 0
+        assert state["outside"] == [], state["outside"]  # neither the supervisor nor the template is importable
+        assert state["own_session"] and state["no_bytecode"] and state["cwd_is_call_folder"]
+        assert state["start_mark"] == state["mark"] and len(state["mark"]) == 32  # the sweep finds it by this
+    assert first.value["authkey"] != second.value["authkey"] and first.value["random"] != second.value["random"]
+    assert first.value["mark"] != second.value["mark"]
+    assert leftovers() == []
+
+
+def test_the_runner_is_a_fresh_interpreter_when_switched_off_or_inside_bubblewrap(write_module, monkeypatch):
+    from mpgrade.sandbox import namespaces
+
+    folder = write_module("mod", FRESHNESS)
+    if namespaces.available()[0]:
+        boxed = run_call(CallRequest(folder, "mod", "state", timeout_s=30, namespaces="auto"))
+        assert boxed.status == "returned", boxed.stderr.text
+        assert " -c " in boxed.value["cmdline"] and template.__file__ not in boxed.value["cmdline"]
+    monkeypatch.setenv(template.SWITCH, "off")
+    fresh = call(folder, "state", timeout=30)
+    assert fresh.status == "returned", fresh.stderr.text
+    assert " -c " in fresh.value["cmdline"] and template.__file__ not in fresh.value["cmdline"]
+
+
+def test_a_stamped_mark_is_what_the_sweep_sees_in_the_process_and_its_forked_children(tmp_path):
+    """The forked runner's /proc/PID/environ is the template's block: the stamp puts the call's mark there."""
+    from mpgrade_sandboxed import proctree
+
+    mark = "f" * len(proctree.UNSTAMPED_MARK)
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        sys.path.insert(0, {str(Path(proctree.__file__).parents[1])!r})
+        from mpgrade_sandboxed import proctree
+        assert proctree.stamp_start_environment(proctree.CALL_MARK, {mark!r})
+        assert not proctree.stamp_start_environment(proctree.CALL_MARK, "too short")
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        open({str(ready)!r}, "w").close()
+        time.sleep(30)
+    """)
+    process = subprocess.Popen([sys.executable, "-I", "-c", script],
+                               env={proctree.CALL_MARK: proctree.UNSTAMPED_MARK})
+    try:
+        deadline = time.monotonic() + 20
+        while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert ready.exists(), process.poll()
+        marked = proctree.with_environment(proctree.CALL_MARK, mark)
+        assert process.pid in marked and len(marked) == 2, marked  # it and its forked child
+        assert process.pid not in proctree.with_environment(proctree.CALL_MARK, proctree.UNSTAMPED_MARK)
+    finally:
+        for pid in proctree.with_environment(proctree.CALL_MARK, mark):
+            os.kill(pid, signal.SIGKILL)
+        process.wait()

@@ -160,6 +160,44 @@ def parent_command(pid: int) -> str:
     return cmdline(stat.ppid) if stat is not None else "?"
 
 
+UNSTAMPED_MARK = "0" * 32
+"""``CALL_MARK``'s value in the sandbox template's environment: as long as a call's mark (a uuid4 hex), so a
+runner forked from it can write its call's mark over it in place (``stamp_start_environment``)."""
+
+
+def stamp_start_environment(name: str, value: str) -> bool:
+    """Write ``value`` over ``name``'s value in this process's start-up environment block, in place.
+
+    ``/proc/PID/environ`` (and so ``with_environment``) shows that block, not
+    what ``os.environ`` was changed to since: a runner forked from the
+    template would carry the template's, and children forked from it too.
+    Only where the block holds ``name`` with a value of the same length; False
+    where it cannot (then nothing changed).
+    """
+    if not ON_LINUX:
+        return False
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            block = handle.read()
+        with open("/proc/self/stat", "rb") as handle:
+            data = handle.read()
+        env_start = int(data[data.rindex(b")") + 2:].split()[47])  # field 50 of proc(5)
+        key, new = f"{name}=".encode(), value.encode()
+        at = 0 if block.startswith(key) else block.find(b"\0" + key) + 1
+        if at == 0 and not block.startswith(key):
+            return False
+        start = at + len(key)
+        if block.find(b"\0", start) - start != len(new) or env_start <= 0:
+            return False
+        import ctypes
+
+        ctypes.memmove(env_start + start, new, len(new))
+        with open("/proc/self/environ", "rb") as handle:
+            return f"{name}={value}".encode() in handle.read().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 def with_environment(name: str, value: str) -> list[int]:
     """PIDs of live processes whose start-up environment holds ``name=value`` (Linux; empty elsewhere)."""
     if not ON_LINUX:

@@ -141,6 +141,9 @@ class SupervisorConfig:
     """Put the call in a fresh cgroup where one is writable."""
     witness_path: str = ""
     """Where the supervisor listens as the call's witness (``witness.py``); empty: no witness."""
+    runner_request: str = ""
+    """The runner's RunRequest file where ``argv`` is not wrapped in a namespace sandbox: a supervisor forked from
+    the template (which imported the runner) then forks the runner instead of starting ``argv``."""
 
     def to_plain(self) -> dict[str, Any]:
         return _plain(self)

@@ -326,6 +326,40 @@ BOOT = (
 and forkserver children never re-import it."""
 
 
+def become_fresh(runtime_parent: str, request_path: str) -> None:
+    """In a runner forked from a warm supervisor (``supervisor.ForkedRunner``): what ``python -I -B -c BOOT``
+    would start with, where the fork left the template's. Spawn and forkserver children must not re-import a
+    ``__main__`` file (the template's), nor a student find the trusted modules, nor two calls share a random
+    sequence or a multiprocessing authentication key.
+    """
+    import io
+    import itertools
+    import types
+
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    sys.argv[:] = ["-c", runtime_parent, request_path]
+    sys.dont_write_bytecode = True
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False))
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), errors="backslashreplace",
+                                                   line_buffering=True)
+    allowed = tuple(os.path.join(os.path.realpath(p), "")
+                    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, runtime_parent})
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None)
+        if where and not os.path.realpath(where).startswith(allowed):  # the supervisor, the template
+            del sys.modules[name]
+    sys.path[:] = [runtime_parent, *[p for p in sys.path if p != runtime_parent]]
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
+    from multiprocessing import process
+
+    process._current_process = type(process._current_process)()  # a new MainProcess: its own authkey
+    process._parent_process = None
+    process._children = set()
+    process._process_counter = itertools.count(1)
+
+
 def hide_the_kit() -> None:
     """Keep only the installation and the private probe copy on the import path.
 

@@ -81,14 +81,18 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     (workdir / "request.json").write_text(json.dumps(runner_request.to_plain()), encoding="utf-8")
     mark = uuid.uuid4().hex
     argv = [sys.executable, "-I", "-B", "-c", BOOT, str(runtime_parent()), str(workdir / "request.json")]
+    # Outside a namespace the runner may be forked warm from a template's supervisor (template.py); inside
+    # one it must be bubblewrap's own fresh child.
+    runner_request_path = str(workdir / "request.json")
     if namespaces.wanted(request.namespaces):
         argv = namespaces.command(argv, workdir, Path(request.submission), [runtime_parent()])
+        runner_request_path = ""
     config = SupervisorConfig(
         argv=argv, cwd=str(scratch), env=sandbox_env(scratch, mark, cpus), stdout=str(workdir / "stdout.txt"),
         stderr=str(workdir / "stderr.txt"), timeout_s=request.timeout_s, grace_s=GRACE_S, result_fd=write_fd,
         runtime_parent=str(runtime_parent()), rlimits=request.limits.rlimits(request.timeout_s),
         max_processes=request.limits.max_processes, max_memory_mb=request.limits.max_memory_mb,
-        cpus=list(cpus or ()), witness_path=runner_request.witness_path,
+        cpus=list(cpus or ()), witness_path=runner_request.witness_path, runner_request=runner_request_path,
     )
     (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
     with open(workdir / "supervisor.err", "wb") as supervisor_err:

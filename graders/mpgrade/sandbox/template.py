@@ -25,9 +25,18 @@ limits, watches, witnesses and sweeps it, and prints its verdict on fd 1.
 One owner per end: the template exits when the grading process does (its
 ``alive`` pipe reaches end of file), and each supervisor it forked stops its
 call when the template dies (``PR_SET_PDEATHSIG``, as before with the grading
-process). The template starts with an empty environment: a supervisor needs
-none (it gives the runner the call's own), and nothing of the grading
-process's environment lingers in a long-lived process.
+process). The template starts with an empty environment but for a
+placeholder call mark: a supervisor needs none (it gives the runner the
+call's own), and nothing of the grading process's environment lingers in a
+long-lived process.
+
+Outside a namespace sandbox the supervisor forks the runner too
+(``supervisor.ForkedRunner``): the template has imported the runner, so a
+call starts past the runner's interpreter start-up and imports as well. The
+forked runner writes its call's mark over the placeholder in its start-up
+environment (``proctree.stamp_start_environment``), where the grading
+process's sweep looks for a call's processes if its supervisor was killed.
+Inside bubblewrap the runner stays bubblewrap's fresh child.
 """
 from __future__ import annotations
 
@@ -193,15 +202,17 @@ class Template:
         return connection
 
     def _launch(self, runtime_parent: str) -> bool:
+        from mpgrade_sandboxed.proctree import CALL_MARK, UNSTAMPED_MARK  # (the template itself never imports this)
+
         self._folder = tempfile.TemporaryDirectory(prefix="mpgrade-template-")
         self._socket_path = os.path.join(self._folder.name, "s")
         ready_r, ready_w = os.pipe()
         alive_r, alive_w = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", __file__, runtime_parent, self._socket_path, str(alive_r), str(ready_w)],
+                [sys.executable, "-I", "-B", __file__, runtime_parent, self._socket_path, str(alive_r), str(ready_w)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(alive_r, ready_w),
-                start_new_session=True, close_fds=True, env={},
+                start_new_session=True, close_fds=True, env={CALL_MARK: UNSTAMPED_MARK},
             )
         except OSError:
             os.close(alive_w)
@@ -278,6 +289,10 @@ def serve(runtime_parent: str, socket_path: str, alive_fd: int, ready_fd: int) -
 
     sys.path.pop(0)
     supervisor._import_runtime(runtime_parent)
+    try:  # supervisors of calls outside a namespace fork their runner from here, past its imports
+        from mpgrade_sandboxed import runner  # noqa: F401
+    except Exception:  # noqa: BLE001  (then each supervisor starts a fresh runner, as before)
+        pass
     template_pid = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
