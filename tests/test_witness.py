@@ -163,3 +163,21 @@ def test_pool_workers_cpu_is_counted_under_every_start_method(write_module, meth
     assert result.status == "returned", result
     assert result.children_cpu_s >= 0.4, result.children_cpu_s  # 4 x 0.15 s of CPU, less clock-tick rounding
     assert result.evidence_problems == {}
+
+
+def test_the_runners_ancestors_seen_after_its_begin_mark_are_not_processes_the_call_started(server):
+    """Inside bubblewrap the runner's parents (bwrap's two processes) start before it; a runner that marks the
+    call's begin quickly may do so before the watchdog first looked at them. Found by a lean runner: a Pool(2)
+    read as three workers, and the speedup check failed the reference solution."""
+    stat, t = proctree.ProcStat, 1000.0
+    server._saw(10, stat(1, "S", 0, 0, 5), t - 1)  # outer bwrap, seen by an early watchdog round
+    server.runner_pid = 12
+    server._saw(12, stat(11, "R", 0, 0, 7), t)  # the runner, at its hello
+    server.call["begin"] = {"t": t, "self_ticks": 0, "reaped_ticks": 0, "served_ticks": 0}
+    server._saw(11, stat(10, "S", 0, 0, 6), t + 0.05)  # inner bwrap (the namespace's init), first seen now
+    for worker in (13, 14):
+        server._saw(worker, stat(12, "R", 0, 0, 9), t + 0.05)  # what the call started
+    server._saw(15, stat(11, "S", 0, 0, 9), t + 0.06)  # a daemon re-parented to the namespace's init
+    server.call["end"] = {"t": t + 1, "self_ticks": 0, "reaped_ticks": 0, "served_ticks": 0}
+    server.call["live"] = []
+    assert server.report()["witnessed_call"]["processes_started"] == 3

@@ -343,13 +343,26 @@ class Witness:
             self._drop(sock)
         self.listener.close()
 
+    def _ancestors(self, pid: int | None) -> set[int]:
+        """PIDs above ``pid`` among the processes seen, by the parents recorded when each was first seen."""
+        parent_of = {p["pid"]: p["ppid"] for p in self.processes.values()}
+        found: set[int] = set()
+        parent = parent_of.get(pid) if pid is not None else None
+        while parent in parent_of and parent not in found:
+            found.add(parent)
+            parent = parent_of[parent]
+        return found
+
     def report(self) -> dict[str, Any]:
         """What the supervisor's Verdict carries (see ``protocol.Verdict``)."""
         call: dict[str, Any] | None = None
         if "begin" in self.call and "end" in self.call:
             begin, end = self.call["begin"], self.call["end"]
+            # Not the runner, nor its ancestors (bubblewrap's two processes): they started before it, but a
+            # runner that marks its begin quickly may do so before the watchdog first looked at them.
+            ancestors = self._ancestors(self.runner_pid)
             started = [p for p in self.processes.values()
-                       if p["first"] >= begin["t"] and p["pid"] != self.runner_pid]
+                       if p["first"] >= begin["t"] and p["pid"] != self.runner_pid and p["pid"] not in ancestors]
             call = {"begin": begin["t"], "end": end["t"],
                     "self_cpu_s": (end["self_ticks"] - begin["self_ticks"]) / self.ticks,
                     "children_cpu_s": (end["reaped_ticks"] - begin["reaped_ticks"]) / self.ticks,
