@@ -1,6 +1,7 @@
 """The floor under a submission's grading cost: what its sandboxed calls cost before any student work.
 
     python benchmarks/floor.py [--rounds 3] [--calls 12] [--submission solutions] [--class-size 40]
+                               [--namespaces auto|off]
 
 Issue 17's budget is a class of 40 in 6 minutes on 2 cores, 9 s (18 CPU
 seconds) a submission. Each check runs student code in fresh sandboxed
@@ -93,20 +94,22 @@ def busy_of(action, count: int) -> float:
     return (machine_busy_s() - began) / count
 
 
-def baseline_processes(folder: Path) -> int:
+def baseline_processes(folder: Path, namespaces: str) -> int:
     """Peak processes of a call that starts none (the runner, and bwrap's two where it is used)."""
     from mpgrade import CallRequest, run_call
 
-    return run_call(CallRequest(folder, "probe", "nothing", start_method="fork")).supervision["peak_processes"]
+    request = CallRequest(folder, "probe", "nothing", start_method="fork", namespaces=namespaces)
+    return run_call(request).supervision["peak_processes"]
 
 
-def price_kinds(folder: Path, calls: int) -> dict[tuple[str, bool], float]:
+def price_kinds(folder: Path, calls: int, namespaces: str) -> dict[tuple[str, bool], float]:
     """Busy CPU seconds per call: (start method, starts processes) for functions, ("script", False) for a script."""
     from mpgrade import CallRequest, run_call
 
     def call(target: str, start_method: str, kind: str = "function"):
         def run() -> None:
-            result = run_call(CallRequest(folder, "probe", target, kind=kind, start_method=start_method))
+            result = run_call(CallRequest(folder, "probe", target, kind=kind, start_method=start_method,
+                                          namespaces=namespaces))
             assert result.status == "returned", (target, kind, result.status, result.error)
         return run
 
@@ -118,9 +121,9 @@ def price_kinds(folder: Path, calls: int) -> dict[tuple[str, bool], float]:
     return prices
 
 
-def grade_submission(submission: Path, log: Path, plugin_dir: Path) -> float:
+def grade_submission(submission: Path, log: Path, plugin_dir: Path, namespaces: str) -> float:
     """Busy CPU seconds of one grading process grading ``submission``; its calls are appended to ``log``."""
-    env = {**os.environ, "FLOOR_LOG": str(log),
+    env = {**os.environ, "FLOOR_LOG": str(log), "MPGRADE_NAMESPACES": namespaces,
            "PYTHONPATH": os.pathsep.join([str(ROOT / "graders"), str(plugin_dir)])}
     command = [sys.executable, "-m", "pytest", "graders/", "-p", "floor_recorder", "-p", "no:cacheprovider", "-q",
                "--no-header", "--submission", str(submission), "-c", "pyproject.toml", "-n", "0"]
@@ -152,6 +155,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=12)
     parser.add_argument("--submission", default="solutions")
     parser.add_argument("--class-size", type=int, default=40)
+    parser.add_argument("--namespaces", default="auto", choices=["auto", "off"],
+                        help="off: no bubblewrap, so runners are forked warm (MPGRADE_WARM_START=off: fresh)")
     options = parser.parse_args()
     submission = (ROOT / options.submission).resolve()
     unit_before = reference_job()
@@ -162,13 +167,13 @@ def main() -> None:
         (probe_folder / "probe.py").write_text(PROBE_MODULE, encoding="utf-8")
         plugin_dir = scratch_path / "plugin"
         plugin_dir.mkdir()
-        baseline = baseline_processes(probe_folder)
+        baseline = baseline_processes(probe_folder, options.namespaces)
         (plugin_dir / "floor_recorder.py").write_text(RECORDER.replace("BASELINE", str(baseline)), encoding="utf-8")
         graded, prices_by_round, startups, calls = [], [], [], []
         for round_ in range(options.rounds):
             log = scratch_path / f"calls-{round_}.jsonl"
-            steps = [lambda: graded.append(grade_submission(submission, log, plugin_dir)),
-                     lambda: prices_by_round.append(price_kinds(probe_folder, options.calls)),
+            steps = [lambda: graded.append(grade_submission(submission, log, plugin_dir, options.namespaces)),
+                     lambda: prices_by_round.append(price_kinds(probe_folder, options.calls, options.namespaces)),
                      lambda: startups.append(startup_cost(submission))]
             for step in (steps if round_ % 2 == 0 else steps[::-1]):
                 step()
@@ -181,6 +186,7 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; reference job "
           f"{unit:.3f} s (mean of before/after: {unit_before:.3f} s before); submission {options.submission}; "
+          f"namespaces {options.namespaces}, warm start {os.environ.get('MPGRADE_WARM_START', 'on')}; "
           f"{options.rounds} rounds, {options.calls} probe calls per kind and round (median)")
     print()
     print("| a call that ... | calls in the submission | busy CPU s each | ref each | CPU s in the submission |")
