@@ -324,3 +324,83 @@ def run_workflow(workflow: str, workspace: Path, python_bin: Path, base_env: dic
             raise NotImplementedError(f"step not modelled: {step}")
     run.summary = "".join(summary_parts)
     return run
+
+
+# ---------------------------------------------------------------------------------------------- matrix workflows
+
+def run_matrix_workflow(workflow: str, workspace: Path, base_env: dict[str, str],
+                        timeout: float = 900) -> dict[str, list[str]]:
+    """Run every job of ``workflow`` in ``needs`` order, each matrix entry as its own job, as GitHub would.
+
+    Modelled: ``strategy.job-index`` (0-based, in matrix order), ``strategy.job-total``,
+    ``matrix.*`` in job ``env`` and in steps; ``run`` steps under ``bash -e`` in the
+    job's own copy of ``workspace`` (each job is a fresh runner); ``upload-artifact``
+    (the ``path`` folder under ``name``) and ``download-artifact`` with no name (every
+    artifact, each into a folder named after it). Not modelled: ``pip install``
+    steps, which are skipped (the test's Python has the kit installed). Returns
+    each job's logs; raises AssertionError for a step that fails.
+    """
+    import itertools
+    import shutil
+
+    parsed = yaml.safe_load(workflow)
+    artifacts = workspace.parent / f".artifacts-{workspace.name}"
+    artifacts.mkdir(exist_ok=True)
+    logs: dict[str, list[str]] = {}
+    done: set[str] = set()
+    jobs = dict(parsed["jobs"])
+    while jobs:
+        name, job = next((n, j) for n, j in jobs.items() if set(_as_list(j.get("needs"))) <= done)
+        del jobs[name]
+        matrix = (job.get("strategy") or {}).get("matrix") or {}
+        keys = list(matrix)
+        entries = [dict(zip(keys, values)) for values in itertools.product(*(matrix[k] for k in keys))] or [{}]
+        for index, entry in enumerate(entries):
+            context = {"strategy.job-index": str(index), "strategy.job-total": str(len(entries)),
+                       **{f"matrix.{k}": str(v) for k, v in entry.items()}}
+
+            def substitute(text: object) -> str:
+                def evaluate(match: re.Match) -> str:
+                    if match.group(1) not in context:
+                        raise NotImplementedError(f"expression not modelled: {match.group(1)}")
+                    return context[match.group(1)]
+                return EXPRESSION.sub(evaluate, str(text))
+
+            runner = workspace.parent / f".job-{workspace.name}-{name}-{index}"
+            shutil.rmtree(runner, ignore_errors=True)
+            shutil.copytree(workspace, runner, symlinks=True)
+            env = {**base_env, "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(runner),
+                   **{k: substitute(v) for k, v in (job.get("env") or {}).items()}}
+            for step in job["steps"]:
+                uses, run = step.get("uses", ""), step.get("run")
+                if uses.startswith(("actions/checkout@", "actions/setup-python@")):
+                    continue
+                if uses.startswith("actions/upload-artifact@"):
+                    with_ = {k: substitute(v) for k, v in step["with"].items()}
+                    shutil.copytree(runner / with_["path"], artifacts / with_["name"], dirs_exist_ok=False)
+                elif uses.startswith("actions/download-artifact@"):
+                    for artifact in sorted(artifacts.iterdir()):
+                        shutil.copytree(artifact, runner / artifact.name)
+                elif run is not None and run.strip().startswith("pip install"):
+                    continue
+                elif run is not None:
+                    result = subprocess.run(["bash", "-e", "-c", substitute(run)], cwd=runner, env=env,
+                                            capture_output=True, text=True, timeout=timeout)
+                    logs.setdefault(name, []).append(result.stdout + result.stderr)
+                    assert result.returncode == 0, f"{name}[{index}] step {run!r} failed:\n{result.stderr}"
+                else:
+                    raise NotImplementedError(f"step not modelled: {step}")
+        done.add(name)
+    return logs
+
+
+def _as_list(value: object) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def readme_block(language: str, containing: str) -> str:
+    """The README's one fenced ``language`` block that contains ``containing``: tests run what users read."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(rf"^```{language}\n(.*?)^```", readme, re.M | re.S) if containing in b]
+    assert len(blocks) == 1, f"expected one {language} block with {containing!r} in README.md, found {len(blocks)}"
+    return blocks[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS
-from mpgrade.batch import Shard, default_workers, grade_class, write_gradebook
+from mpgrade.batch import default_workers, grade_class, write_gradebook
 from mpgrade.intake import UnsafeArchive, grader_tampering, prepare, safe_extract
 
 
@@ -96,16 +96,6 @@ def test_intake_names_students_unpacks_zips_and_flags_modified_graders(tmp_path)
 ])
 def test_default_workers_are_one_more_than_the_cpus_as_memory_allows(cpus, available_mb, workers):
     assert default_workers(cpus, available_mb) == workers
-
-
-def test_shards_cover_every_student_exactly_once():
-    from mpgrade.intake import Submission
-
-    students = [Submission(id=name, source=Path(name)) for name in "qwertyuiopasdfgh"]
-    picked = [s.id for index in range(1, 4) for s in Shard(index, 3).pick(students)]
-    assert sorted(picked) == sorted(s.id for s in students)
-    with pytest.raises(ValueError):
-        Shard.parse("0/3")
 
 
 def _gradebook(folder: Path) -> list[dict]:

@@ -1,6 +1,6 @@
 """Grade a whole class: parallel, isolated, resumable, shardable (trusted side).
 
-    mpgrade grade SUBMISSIONS_DIR --out RESULTS_DIR [--workers N] [--only a,b] [--force] [--shard I/N]
+    mpgrade grade SUBMISSIONS_DIR --out RESULTS_DIR [--workers N] [--only a,b] [--force] [--shard I/N|auto|all]
     mpgrade merge RESULTS_DIR... --out MERGED_DIR
 
 Each student is graded by the kit's own graders in a pytest child process of
@@ -11,7 +11,12 @@ written atomically, status last, so an interrupted run loses nothing already
 graded and a re-run skips students whose files are unchanged. The gradebook
 (``gradebook.csv``), ``summary.json`` and the class report (``report.html``)
 are rebuilt from those folders, which
-is also all that ``merge`` does with several shards' folders.
+is also all that ``merge`` does with several shards' folders. Which slice a
+folder holds, and of which class, is in its ``shard.json`` (``shards.py``);
+which graders and which machine graded each student, in its status and
+report (``provenance.py``): ``merge`` refuses grades from different graders,
+flags speedups judged on another kind of machine, and names the students no
+shard finished.
 """
 from __future__ import annotations
 
@@ -25,7 +30,6 @@ import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,9 @@ from .grading import grade  # the same grading `mpgrade check` does
 from .reporters import canvas, markdown
 from .intake import Submission, fingerprint, prepare
 from .machine import usable_cpus
+from .provenance import UNKNOWN, MachineKind, graders_digest, kit_version, machine_flags, refuse_mixed_graders, \
+    speedup_judged
+from .shards import Shard, ShardRecord, check_resume
 
 CANVAS_ASSIGNMENT = "mpgrade"
 """The assignment column of ``canvas.csv`` unless one is named (``Title`` or ``Title (canvas id)``)."""
@@ -61,28 +68,6 @@ def default_workers(cpus: int | None = None, available_mb: float | None = None) 
     return max(1, min(cpus + 1, by_memory))
 
 
-@dataclass(frozen=True)
-class Shard:
-    """A deterministic slice of the class: the ``index``-th of ``count`` (1-based)."""
-
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Shard":
-        try:
-            index, count = (int(part) for part in text.split("/"))
-        except ValueError:
-            raise ValueError(f"--shard wants I/N, like 2/4; got {text!r}") from None
-        if not 1 <= index <= count:
-            raise ValueError(f"--shard {text}: I must be between 1 and N")
-        return cls(index, count)
-
-    def pick(self, students: list[Submission]) -> list[Submission]:
-        ordered = sorted(students, key=lambda s: s.id)
-        return ordered[self.index - 1::self.count]
-
-
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -96,14 +81,22 @@ def grade_one(student: Submission, results: Path, force: bool, budget_s: float,
     folder = results / "students" / student.id
     status: dict[str, Any] = {"id": student.id, "source": str(student.source), "flags": student.flags}
     if student.problem:
-        status.update(status="error", reason=student.problem)
-        _write_json(folder / "status.json", status)
-        return status
-    digest = fingerprint(student.exercises)
+        status.update(graders=graders_digest(), kit=kit_version(), status="error", reason=student.problem)
+        try:
+            unchanged = json.loads((folder / "status.json").read_text(encoding="utf-8")) == status
+        except (OSError, ValueError):
+            unchanged = False
+        if not unchanged:  # rewritten only when it says something new: a resume leaves it as it was
+            _write_json(folder / "status.json", status)
+        return {**status, "skipped": True} if unchanged else status
+    digest, graders, selection = fingerprint(student.exercises), graders_digest(), sorted(exercises or [])
+    status.update(graders=graders, kit=kit_version(), exercises=selection)
     previous = folder / "status.json"
     if not force and previous.is_file():
         old = json.loads(previous.read_text(encoding="utf-8"))
-        if old.get("hash") == digest and old.get("status") == "graded":
+        # Kept only if nothing a grade depends on has changed: the student's files, the graders, the selection.
+        if (old.get("hash") == digest and old.get("status") == "graded" and old.get("graders") == graders
+                and old.get("exercises", []) == selection):
             old["skipped"] = True
             return old
     began = time.monotonic()
@@ -147,8 +140,15 @@ def grade_class(submissions: Path, results: Path, workers: int | None = None, on
     results.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mpgrade-class-") as workspace:
         students = prepare(submissions, Path(workspace))
+        ids = [s.id for s in students]
+        check_resume(results, shard, ids)
+        ShardRecord(str(shard) if shard else None, sorted(ids), graders_digest(),
+                    shard.origin if shard else "").write(results)
         if shard is not None:
-            students = shard.pick(students)
+            picked = set(shard.pick(ids))
+            students = [s for s in students if s.id in picked]
+            print(f"grading shard {shard} (from {shard.origin}): {len(students)} of {len(ids)} students",
+                  file=sys.stderr, flush=True)
         if only:
             wanted = set(only)
             unknown = wanted - {s.id for s in students}
@@ -161,7 +161,7 @@ def grade_class(submissions: Path, results: Path, workers: int | None = None, on
             futures = [pool.submit(grade_one, student, results, force, budget_s, exercises) for student in students]
             for future in as_completed(futures):
                 progress.advance(future.result())
-    return write_gradebook([results], results, canvas_assignment, roster)
+    return write_gradebook([results], results, canvas_assignment, roster, whole_class=False)
 
 
 def _rows(result_dirs: list[Path]) -> list[dict[str, Any]]:
@@ -181,14 +181,70 @@ def _rows(result_dirs: list[Path]) -> list[dict[str, Any]]:
     return [rows[key] for key in sorted(rows)]
 
 
+def _missing(result_dirs: list[Path], found: set[str], whole_class: bool) -> dict[str, str]:
+    """Students a results folder's ``shard.json`` says should be here and are not, with the reason.
+
+    ``whole_class``: every student of the class is expected (a merge); else only
+    the slices these folders hold (one shard's own gradebook).
+    """
+    records = {folder: ShardRecord.read(folder) for folder in result_dirs}
+    known = {folder: record for folder, record in records.items() if record is not None}
+    if not known:
+        return {}  # folders from a kit that kept no record: nothing to compare with
+    sharded = {folder: record for folder, record in known.items() if record.shard}
+    splits = {Shard.parse(record.shard).count for record in sharded.values()}
+    if len(splits) > 1 or (sharded and len(sharded) != len(known)):
+        described = ", ".join(f"{folder} holds {('shard ' + record.shard) if record.shard else 'the whole class'}"
+                              for folder, record in known.items())
+        raise ValueError(f"these folders are slices of different splits of the class ({described}): "
+                         "merge the shards of one split")
+    if len({tuple(record.students) for record in known.values()}) > 1:
+        raise ValueError("these folders are slices of different classes (their submissions folders held "
+                         "different students): merge shards graded from one submissions folder")
+    seen: dict[str, Path] = {}
+    for folder, record in sharded.items():
+        if record.shard in seen:
+            raise ValueError(f"shard {record.shard} is given twice: {seen[record.shard]} and {folder}")
+        seen[record.shard] = folder
+    students = next(iter(known.values())).students
+    count = splits.pop() if splits else 1
+    missing = {}
+    for index in range(1, count + 1):
+        label = f"{index}/{count}"
+        for student in Shard(index, count).pick(students):
+            if student in found:
+                continue
+            if count == 1:
+                missing[student] = "not graded: grading did not finish; run it again to resume"
+            elif label in seen:
+                missing[student] = (f"not graded: shard {label} ({seen[label]}) did not finish; "
+                                    f"run shard {label} again to resume it")
+            elif whole_class:
+                missing[student] = f"not graded: shard {label} was not merged"
+    return missing
+
+
 def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str = CANVAS_ASSIGNMENT,
-                    roster: list[dict[str, str]] | None = None) -> dict[str, Any]:
+                    roster: list[dict[str, str]] | None = None, whole_class: bool = True) -> dict[str, Any]:
     """Write ``gradebook.csv``, ``canvas.csv``, ``summary.json`` and ``report.html`` into ``out``; return the summary.
 
     ``roster`` (a Canvas gradebook export, read by ``canvas.read_roster``) gives
-    ``canvas.csv`` the Canvas columns of each student it holds.
+    ``canvas.csv`` the Canvas columns of each student it holds. Raises
+    ValueError for results that must not be merged (different graders,
+    splits or classes; a student or shard twice). ``whole_class``: name every
+    student of the class that no folder holds as missing, not only those of
+    the slices given.
     """
     rows = _rows(result_dirs)
+    refuse_mixed_graders((row["status"]["id"], row["status"].get("graders", UNKNOWN),
+                          row["status"].get("kit", UNKNOWN)) for row in rows)
+    missing = _missing(result_dirs, {row["status"]["id"] for row in rows}, whole_class)
+    for student, reason in missing.items():
+        rows.append({"status": {"id": student, "status": "missing", "reason": reason}, "report": None, "folder": None})
+    rows.sort(key=lambda row: row["status"]["id"])
+    kinds = {row["status"]["id"]: MachineKind.of(row["report"].get("environment") or {})
+             for row in rows if row["report"] and speedup_judged(row["report"])}
+    machine_flagged, machines = machine_flags(kinds)
     exercises = sorted({name for row in rows if row["report"] for name in row["report"]["exercises"]})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -196,9 +252,11 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
     totals, passes, failed_checks = [], Counter(), Counter()
     for row in rows:
         status, graded = row["status"], row["report"]
-        flags = ";".join(status.get("flags") or [])
+        row["flags"] = [*(status.get("flags") or []), *filter(None, [machine_flagged.get(status["id"])])]
+        flags = ";".join(row["flags"])
         if graded is None:
-            writer.writerow([status["id"], "", "", *[""] * len(exercises), "error", flags or status.get("reason", "")])
+            writer.writerow([status["id"], "", "", *[""] * len(exercises), status.get("status", "error"),
+                             flags or status.get("reason", "")])
             continue
         scores = [graded["exercises"].get(name, {}).get("score", "") for name in exercises]
         writer.writerow([status["id"], graded["score"], graded["max_score"], *scores, "graded", flags])
@@ -214,11 +272,14 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
     report.write_text(out / "canvas.csv", canvas_text)
     graded_count = len(totals)
     summary = {
-        "students": len(rows), "graded": graded_count, "errors": len(rows) - graded_count,
+        "students": len(rows), "graded": graded_count, "errors": len(rows) - graded_count - len(missing),
+        "missing": {student: missing[student] for student in sorted(missing)},
         "mean": round(statistics.mean(totals), 2) if totals else None,
         "median": statistics.median(totals) if totals else None,
         "pass_rates": {name: round(passes[name] / graded_count, 3) if graded_count else None for name in exercises},
         "most_failed_checks": [{"check": name, "students": n} for name, n in failed_checks.most_common(10)],
+        "speedup_machines": machines,
+        "speedup_on_other_machine": sorted(machine_flagged),
     }
     if roster is not None:
         summary["not_in_canvas_roster"] = not_in_roster
@@ -226,10 +287,12 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
     from .classreport import render
 
     for row in rows:
-        row["feedback_link"] = f"students/{row['folder'].name}/feedback.md"
+        row["feedback_link"] = f"students/{row['folder'].name}/feedback.md" if row["folder"] else None
     report.write_text(out / "report.html", render(rows, summary))
     if out not in result_dirs:  # a merge: bring the student folders along
         for row in rows:
+            if row["folder"] is None:
+                continue
             target = out / "students" / row["folder"].name
             if target.resolve() != row["folder"].resolve():
                 shutil.rmtree(target, ignore_errors=True)
@@ -239,12 +302,21 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
 
 def summary_text(summary: dict[str, Any]) -> str:
     """The printed summary of a graded class."""
-    lines = [f"{summary['students']} students: {summary['graded']} graded, {summary['errors']} errors; "
-             f"mean {summary['mean']}, median {summary['median']}"]
+    missing = summary.get("missing") or {}
+    lines = [f"{summary['students']} students: {summary['graded']} graded, {summary['errors']} errors"
+             + (f", {len(missing)} missing" if missing else "")
+             + f"; mean {summary['mean']}, median {summary['median']}"]
     lines += [f"  {name}: {rate:.0%} full marks" for name, rate in summary["pass_rates"].items() if rate is not None]
     if summary["most_failed_checks"]:
         lines.append("most failed checks:")
         lines += [f"  {item['students']:>3}  {item['check']}" for item in summary["most_failed_checks"][:5]]
+    if missing:
+        lines.append("missing (no grade yet):")
+        lines += [f"  {student}: {reason}" for student, reason in missing.items()]
+    if summary.get("speedup_on_other_machine"):
+        machines = "; ".join(f"{item['students']} on {item['machine']}" for item in summary["speedup_machines"])
+        lines.append(f"speedup judged on other machines than most ({machines}); regrade these on one kind "
+                     f"(mpgrade grade --only): " + ", ".join(summary["speedup_on_other_machine"]))
     if summary.get("not_in_canvas_roster"):
         lines.append("not in the Canvas roster (canvas.csv names them by id): "
                      + ", ".join(summary["not_in_canvas_roster"]))

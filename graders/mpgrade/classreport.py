@@ -1,8 +1,10 @@
 """The class report: one self-contained HTML file (trusted side; a pure function of the gradebook data).
 
 Distribution of totals (an inline SVG histogram), per-exercise full-marks
-rates, speedup figures per student, links to each student's feedback. No
-scripts, no external files: it opens from a results folder or an e-mail.
+rates, speedup figures per student, links to each student's feedback, and
+what a merge found (students not graded yet, speedups judged on other
+machines). No scripts, no external files: it opens from a results folder or
+an e-mail.
 """
 from __future__ import annotations
 
@@ -38,6 +40,25 @@ def _histogram(totals: list[float], max_score: float, bins: int = 10) -> str:
             + "".join(bars) + "</svg>")
 
 
+def _provenance(summary: dict[str, Any]) -> list[str]:
+    """Students with no grade yet, and speedups judged on another kind of machine than most."""
+    parts = []
+    missing = summary.get("missing") or {}
+    if missing:
+        parts.append(f"<h2 class='error'>Not graded yet ({len(missing)})</h2><ul>"
+                     + "".join(f"<li>{html.escape(student)}: {html.escape(reason)}</li>"
+                               for student, reason in missing.items()) + "</ul>")
+    flagged = summary.get("speedup_on_other_machine") or []
+    if flagged:
+        machines = "".join(f"<tr><td class='id'>{html.escape(item['machine'])}</td><td>{item['students']}</td></tr>"
+                           for item in summary.get("speedup_machines") or [])
+        parts.append("<h2 class='error'>Speedups judged on different machines</h2>"
+                     f"<p>The speedup of {', '.join(html.escape(s) for s in flagged)} was judged on another kind of "
+                     "machine than most of the class; regrade them on one kind (<code>mpgrade grade --only</code>)."
+                     "</p><table><tr><th class='id'>machine</th><th>students</th></tr>" + machines + "</table>")
+    return parts
+
+
 def render(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     """The HTML page. ``rows`` are the gradebook rows: status record, report v1 or None, feedback link."""
     graded = [row for row in rows if row["report"]]
@@ -48,6 +69,7 @@ def render(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
              "<h1>Class report</h1>",
              f"<p>{summary['students']} students, {summary['graded']} graded, {summary['errors']} not gradable. "
              f"Mean {summary['mean']}, median {summary['median']} of {max_score:g}.</p>",
+             *_provenance(summary),
              "<h2>Distribution of totals</h2>", _histogram([r["report"]["score"] for r in graded], max_score),
              "<h2>Full marks per exercise</h2><table><tr><th class='id'>exercise</th><th>students</th><th></th></tr>"]
     for name in exercises:

@@ -125,10 +125,11 @@ def _roster(path: str | None) -> list[dict[str, str]] | None:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import Shard, grade_class, summary_text
+    from .batch import grade_class, summary_text
+    from .shards import resolve
 
     try:
-        shard = Shard.parse(args.shard) if args.shard else None
+        shard = resolve(args.shard, os.environ)
         summary = grade_class(Path(args.submissions), Path(args.out), workers=args.workers,
                               only=[s for s in (args.only or "").split(",") if s], force=args.force, shard=shard,
                               exercises=[e for e in (args.exercises or "").split(",") if e],
@@ -153,7 +154,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(summary_text(summary))
     print(f"gradebook: {Path(args.out) / 'gradebook.csv'}")
-    return EXIT_OK
+    return EXIT_FAILED if summary["missing"] else EXIT_OK
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -285,14 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="students graded at once (default: usable CPUs + 1, fewer if memory is short)")
     grade_.add_argument("--only", help="regrade just these students, e.g. alice,bob")
     grade_.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
-    grade_.add_argument("--shard", help="grade the I-th of N deterministic slices of the class, e.g. 2/4")
+    grade_.add_argument("--shard", help="grade the I-th of N deterministic slices of the class: I/N (e.g. 2/4); auto "
+                        "(from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or MPGRADE_SHARD_INDEX, with their counts; "
+                        "also the default where one is set); all (the whole class)")
     grade_.add_argument("--exercises", help="grade only these exercises, e.g. ex01,ex05 (default: all)")
     grade_.add_argument("--budget", type=float, default=900.0,
                         help="seconds one student's grading may take before it is stopped (default: %(default)s)")
     _canvas_options(grade_)
     grade_.set_defaults(run=cmd_grade)
 
-    merge = verbs.add_parser("merge", help="combine results folders (shards) into one gradebook")
+    merge = verbs.add_parser("merge", help="combine results folders (shards) into one gradebook; exit 1 if a student "
+                             "has no grade yet")
     merge.add_argument("results", nargs="+", help="results folders written by mpgrade grade")
     merge.add_argument("--out", required=True)
     _canvas_options(merge)

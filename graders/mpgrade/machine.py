@@ -107,6 +107,27 @@ def usable_cpus() -> int:
     return cpu_budget().usable
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name: what a speedup verdict was measured on (merge compares it across shards)."""
+    text = _read(cpuinfo) or ""
+    for key in ("model name", "Model", "cpu model", "Hardware"):  # x86; arm64 boards; MIPS; older arm
+        for line in text.splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == key and value.strip():
+                return " ".join(value.split())
+    if sys.platform == "darwin":
+        import subprocess
+
+        try:
+            found = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                   text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if found:
+            return found
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def environment() -> dict[str, object]:
     """The machine part of a report's ``environment``."""
     budget = cpu_budget()
@@ -115,6 +136,7 @@ def environment() -> dict[str, object]:
         "implementation": platform.python_implementation(),
         "platform": sys.platform,
         "machine": platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": budget.usable,
         "cpu_budget": budget.cpus,

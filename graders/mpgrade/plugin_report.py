@@ -29,24 +29,17 @@ def records_of(user_properties: Any) -> list[dict[str, Any]]:
 
 def environment(settings: GradingSettings) -> dict[str, Any]:
     """The ``environment`` section of report v1 for this session."""
+    from .provenance import graders_digest, kit_version
+
     env = machine.environment()
     env.update(start_method=settings.start_method, seed=settings.seed, timeout_factor=settings.timeout_factor,
-               speedup_policy=settings.speedup_policy, mpgrade=_version(),
+               speedup_policy=settings.speedup_policy, mpgrade=kit_version(), graders=graders_digest(),
                limits={"max_processes": settings.max_processes, "max_memory_mb": settings.max_memory_mb,
                        "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb})
     from .sandbox.namespaces import environment_note
 
     env["sandbox"] = environment_note(settings.namespaces)
     return env
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("mpgrade")
-    except Exception:
-        return "unknown"
 
 
 class ReportWriter:
