@@ -150,9 +150,10 @@ def test_shards_then_merge_give_the_unsharded_gradebook(small_class, tmp_path):
     whole = tmp_path / "whole"
     grade_class(small_class, whole, exercises=["ex01"])
     shards = [tmp_path / f"shard{i}" for i in (1, 2)]
-    for index, folder in enumerate(shards, start=1):
-        done = subprocess.run([sys.executable, "-m", "mpgrade", "grade", str(small_class), "--out", str(folder),
-                               "--shard", f"{index}/2", "--exercises", "ex01"], capture_output=True, text=True)
+    for index, folder in enumerate(shards, start=1):  # relative paths, from the class's parent folder
+        done = subprocess.run([sys.executable, "-m", "mpgrade", "grade", small_class.name, "--out", folder.name,
+                               "--shard", f"{index}/2", "--exercises", "ex01"], capture_output=True, text=True,
+                              cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     graded = [p.name for folder in shards for p in (folder / "students").iterdir()]
     assert sorted(graded) == ["alice", "bob"]  # each student exactly once

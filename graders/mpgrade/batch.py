@@ -137,6 +137,7 @@ def grade_class(submissions: Path, results: Path, workers: int | None = None, on
                 roster: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Grade every (selected) student in ``submissions`` into ``results``; return the summary."""
     exercises = curriculum.select(exercises) if exercises else exercises  # an unknown name: ValueError, now
+    submissions, results = Path(submissions).resolve(), Path(results).resolve()
     results.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mpgrade-class-") as workspace:
         students = prepare(submissions, Path(workspace))

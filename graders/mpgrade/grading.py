@@ -64,7 +64,9 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
     """
     files = grader_files(exercises)
     with tempfile.TemporaryDirectory(prefix="mpgrade-check-") as scratch:
-        target = report_path or Path(scratch) / "report.json"
+        # The child runs in the kit's folder: a path relative to ours would land there.
+        target = Path(report_path).resolve() if report_path else Path(scratch) / "report.json"
+        submission = Path(submission).resolve()
         log_path = Path(scratch) / "pytest.log"
         command = pytest_command(files, submission, target, start_method, workers, list(pytest_args))
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
