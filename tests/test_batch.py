@@ -176,3 +176,48 @@ def test_shards_then_merge_give_the_unsharded_gradebook(small_class, tmp_path):
                           ["bob", "", "", "bob", "", "0"]]
     with pytest.raises(ValueError, match="more than one results folder"):
         write_gradebook([whole, shards[0]], tmp_path / "twice")
+
+
+def test_a_grading_process_killed_outright_leaves_nothing_running(tmp_path, leftovers):
+    """SIGKILL (the OOM killer, a scheduler) gives no chance to clean up: the pytest child follows its parent
+    by the parent-death signal, and the sandbox calls follow the pytest child."""
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    submissions = tmp_path / "class"
+    repository(submissions / "course-dave", SUBMISSIONS / "import_loops_forever" / "ex01_processes.py")
+    repository(submissions / "course-erin", SUBMISSIONS / "import_loops_forever" / "ex01_processes.py")
+    before, began = set(psutil.pids()), time.time()
+    grading = subprocess.Popen([sys.executable, "-m", "mpgrade", "grade", str(submissions), "--out",
+                                str(tmp_path / "results"), "--exercises", "ex01", "--workers", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ours() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter():
+            try:
+                if (proc.pid not in before and proc.create_time() >= began - 1 and proc.pid != grading.pid
+                        and proc.status() != psutil.STATUS_ZOMBIE and proc.ppid() != os.getpid()):
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(
+            "mpgrade_sandboxed" in " ".join(p.cmdline()) or "runner" in " ".join(p.cmdline()) or
+            p.name() == "bwrap" for p in ours() if p.is_running()):
+        time.sleep(0.2)  # until a sandboxed call of dave's is under way
+    assert ours(), "no grading started"
+    grading.send_signal(signal.SIGKILL)
+    grading.wait()
+    deadline = time.monotonic() + 15
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [" ".join(p.cmdline())[:120] for p in ours()]
+    for proc in ours():
+        proc.kill()
+    assert left == [] and leftovers() == []

@@ -186,6 +186,7 @@ def test_a_grade_records_its_graders_and_machine(tmp_path):
     assert status["graders"] == graders_digest() and status["kit"]
     record = ShardRecord.read(tmp_path / "results")
     assert (record.shard, record.students, record.graders) == (None, ["alice", "bob"], graders_digest())
+    assert {"cpu_model", "usable_cpus", "cpu_limits", "python", "start_method", "kit", "host"} <= set(record.machine)
     from mpgrade.machine import environment
 
     assert environment()["cpu_model"] not in ("", None)

@@ -39,7 +39,7 @@ from .reporters import canvas, markdown
 from .intake import Submission, fingerprint, prepare
 from .machine import usable_cpus
 from .provenance import UNKNOWN, MachineKind, graders_digest, kit_version, machine_flags, refuse_mixed_graders, \
-    speedup_judged
+    speedup_judged, this_machine
 from .shards import Shard, ShardRecord, check_resume
 
 CANVAS_ASSIGNMENT = "mpgrade"
@@ -144,7 +144,7 @@ def grade_class(submissions: Path, results: Path, workers: int | None = None, on
         ids = [s.id for s in students]
         check_resume(results, shard, ids)
         ShardRecord(str(shard) if shard else None, sorted(ids), graders_digest(),
-                    shard.origin if shard else "").write(results)
+                    shard.origin if shard else "", this_machine()).write(results)
         if shard is not None:
             picked = set(shard.pick(ids))
             students = [s for s in students if s.id in picked]

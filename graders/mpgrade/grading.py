@@ -54,6 +54,32 @@ def pytest_command(files: list[Path], submission: Path, report_path: Path,
     return command + extra
 
 
+PARENT_VARIABLE = "MPGRADE_GRADING_PARENT"
+"""Set by :func:`grade` for its pytest child: the grading process's PID, which the child follows."""
+
+
+def follow_grading_parent(environ: dict[str, str] | None = None) -> None:
+    """Runs in the pytest child (its controller, at configure): end when the grading process that started it does.
+
+    The child has a session of its own, so that a stop reaches its whole tree;
+    that also takes it out of its parent's process group, and a grading
+    process killed outright (SIGKILL, the OOM killer, a node's scheduler)
+    would leave it grading on, its sandbox calls with it, for minutes. With
+    the parent-death signal its supervisors follow it in turn.
+    """
+    environ = os.environ if environ is None else environ
+    parent = environ.pop(PARENT_VARIABLE, None)  # xdist workers are the controller's children, not the parent's
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import signal
+
+    from .sandbox.supervisor import PR_SET_PDEATHSIG, _prctl
+
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):  # it died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def grade(submission: Path, exercises: list[str], report_path: Path | None = None,
           start_method: str | None = None, workers: str | None = None, pytest_args: list[str] = (),
           verbose: bool = False, timeout_s: float | None = None) -> dict:
@@ -72,6 +98,7 @@ def grade(submission: Path, exercises: list[str], report_path: Path | None = Non
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
         # The grading child imports the engine from this kit, installed or not.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GRADERS_DIR), env.get("PYTHONPATH")]))
+        env[PARENT_VARIABLE] = str(os.getpid())
         with open(log_path, "wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        cwd=KIT_ROOT, env=env, start_new_session=True)

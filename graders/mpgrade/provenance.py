@@ -48,6 +48,19 @@ def kit_version() -> str:
         return UNKNOWN
 
 
+def this_machine() -> dict[str, Any]:
+    """The machine a batch grades on, for its ``shard.json``: what each report's environment says too,
+    plus the host name (which node to look at) and the start method the graders will use."""
+    import os
+    import platform
+
+    from .machine import environment
+    from .settings import DEFAULT_START_METHOD
+
+    return {**environment(), "host": platform.node(), "kit": kit_version(),
+            "start_method": os.environ.get("MPGRADE_START_METHOD") or DEFAULT_START_METHOD}
+
+
 def _generated(relative: Path) -> bool:
     """Files an install or a run writes beside the graders (bytecode, egg-info, dot files): not graders."""
     return relative.suffix in (".pyc", ".pyo") or any(

@@ -124,6 +124,9 @@ class ShardRecord:
     """The graders' digest (``provenance.graders_digest``) of the last run into this folder."""
     origin: str = ""
     """Where the shard numbers came from."""
+    machine: dict = field(default_factory=dict)
+    """The machine of the last run into this folder (``provenance.this_machine``): CPU model, usable CPUs,
+    CPU limits (cgroup quota), Python, start method, kit version, host. Each student's report keeps its own."""
 
     @property
     def assigned(self) -> list[str]:
@@ -142,7 +145,7 @@ class ShardRecord:
         try:
             data = json.loads((results / RECORD).read_text(encoding="utf-8"))
             return cls(shard=data["shard"], students=list(data["students"]), graders=data["graders"],
-                       origin=data.get("origin", ""))
+                       origin=data.get("origin", ""), machine=dict(data.get("machine") or {}))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as problem:
