@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS
+from mpgrade.machine import cpu_model
+from mpgrade.provenance import graders_digest
 from platform_runners import readme_block
 from slurm_cluster import SlurmCluster, SlurmUnavailable
 
@@ -100,6 +102,8 @@ def test_the_readme_job_array_grades_every_student_once_and_resumes_a_failed_nod
               for line in (work / "results" / "gradebook.csv").read_text().splitlines()[1:]}
     assert totals["ana"] == totals["dan"] == "10" and totals["ben"] == "0"
     assert 0 < float(totals["cleo"]) < 10 and 0 < float(totals["eve"]) < 10
+    environment = json.loads((work / "results" / "students" / "ana" / "report.json").read_text())["environment"]
+    assert environment["graders"] == graders_digest() and environment["cpu_model"] == cpu_model()
 
     deadline = time.monotonic() + 30  # a killed shard's grading must not outlive it for long
     while leftovers() and time.monotonic() < deadline:
