@@ -196,11 +196,17 @@ def test_a_grading_process_killed_outright_leaves_nothing_running(tmp_path, left
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def ours() -> list[psutil.Process]:
+        """Processes this grading started: marked, or the kit's (the template and its forks carry an empty
+        environment but the template's command line), and new since the test began: never anyone else's."""
         found = []
         for proc in psutil.process_iter():
             try:
-                if (proc.pid not in before and proc.create_time() >= began - 1 and proc.pid != grading.pid
-                        and proc.status() != psutil.STATUS_ZOMBIE and proc.ppid() != os.getpid()):
+                if (proc.pid in before or proc.pid == grading.pid or proc.create_time() < began - 1
+                        or proc.status() == psutil.STATUS_ZOMBIE):
+                    continue
+                environ, command = proc.environ(), " ".join(proc.cmdline())
+                if (environ.get("LEFTOVER_MARK") == os.environ["LEFTOVER_MARK"] or "MPGRADE_CALL" in environ
+                        or "mpgrade" in command):
                     found.append(proc)
             except psutil.Error:
                 continue
