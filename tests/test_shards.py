@@ -184,6 +184,9 @@ def test_a_grade_records_its_graders_and_machine(tmp_path):
     assert done.returncode == 0, done.stderr
     status = json.loads((tmp_path / "results" / "students" / "alice" / "status.json").read_text())
     assert status["graders"] == graders_digest() and status["kit"]
+    with_only = mpgrade("grade", str(submissions), "--out", str(tmp_path / "some"), "--only", "bob")
+    assert with_only.returncode == 0, with_only.stderr
+    assert "alice: not graded yet (a run that did not finish, or one with --only)" in with_only.stdout
     record = ShardRecord.read(tmp_path / "results")
     assert (record.shard, record.students, record.graders) == (None, ["alice", "bob"], graders_digest())
     assert {"cpu_model", "usable_cpus", "cpu_limits", "python", "start_method", "kit", "host"} <= set(record.machine)

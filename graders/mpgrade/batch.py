@@ -216,7 +216,8 @@ def _missing(result_dirs: list[Path], found: set[str], whole_class: bool) -> dic
             if student in found:
                 continue
             if count == 1:
-                missing[student] = "not graded: grading did not finish; run it again to resume"
+                missing[student] = ("not graded yet (a run that did not finish, or one with --only): "
+                                    "run mpgrade grade again to grade the rest")
             elif label in seen:
                 missing[student] = (f"not graded: shard {label} ({seen[label]}) did not finish; "
                                     f"run shard {label} again to resume it")
