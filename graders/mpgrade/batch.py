@@ -40,7 +40,7 @@ from .intake import Submission, fingerprint, prepare
 from .machine import usable_cpus
 from .provenance import UNKNOWN, MachineKind, graders_digest, kit_version, machine_flags, refuse_mixed_graders, \
     speedup_judged, this_machine
-from .shards import Shard, ShardRecord, check_resume
+from .shards import Shard, ShardRecord, check_resume, missing_students
 
 CANVAS_ASSIGNMENT = "mpgrade"
 """The assignment column of ``canvas.csv`` unless one is named (``Title`` or ``Title (canvas id)``)."""
@@ -79,26 +79,26 @@ def grade_one(student: Submission, results: Path, force: bool, budget_s: float,
               exercises: list[str] | None = None) -> dict[str, Any]:
     """Grade one student into ``results/students/<id>/``; return its status record."""
     folder = results / "students" / student.id
-    status: dict[str, Any] = {"id": student.id, "source": str(student.source), "flags": student.flags}
-    if student.problem:
-        status.update(graders=graders_digest(), kit=kit_version(), status="error", reason=student.problem)
-        try:
-            unchanged = json.loads((folder / "status.json").read_text(encoding="utf-8")) == status
-        except (OSError, ValueError):
-            unchanged = False
-        if not unchanged:  # rewritten only when it says something new: a resume leaves it as it was
-            _write_json(folder / "status.json", status)
-        return {**status, "skipped": True} if unchanged else status
-    digest, graders, selection = fingerprint(student.exercises), graders_digest(), sorted(exercises or [])
-    status.update(graders=graders, kit=kit_version(), exercises=selection)
     previous = folder / "status.json"
-    if not force and previous.is_file():
+    try:
         old = json.loads(previous.read_text(encoding="utf-8"))
-        # Kept only if nothing a grade depends on has changed: the student's files, the graders, the selection.
-        if (old.get("hash") == digest and old.get("status") == "graded" and old.get("graders") == graders
-                and old.get("exercises", []) == selection):
-            old["skipped"] = True
-            return old
+    except (OSError, ValueError):
+        old = None
+    status: dict[str, Any] = {"id": student.id, "source": str(student.source), "flags": student.flags,
+                              "graders": graders_digest(), "kit": kit_version()}
+    if student.problem:
+        status.update(status="error", reason=student.problem)
+        if old == status:  # rewritten only when it says something new: a resume leaves it as it was
+            return {**status, "skipped": True}
+        _write_json(previous, status)
+        return status
+    digest, selection = fingerprint(student.exercises), sorted(exercises or [])
+    status.update(exercises=selection)
+    # Kept only if nothing a grade depends on has changed: the student's files, the graders, the selection.
+    if (not force and old is not None and old.get("hash") == digest and old.get("status") == "graded"
+            and old.get("graders") == status["graders"] and old.get("exercises", []) == selection):
+        old["skipped"] = True
+        return old
     began = time.monotonic()
     try:
         graded = grade(student.exercises, list(exercises or []), folder / "report.json", timeout_s=budget_s)
@@ -182,50 +182,6 @@ def _rows(result_dirs: list[Path]) -> list[dict[str, Any]]:
     return [rows[key] for key in sorted(rows)]
 
 
-def _missing(result_dirs: list[Path], found: set[str], whole_class: bool) -> dict[str, str]:
-    """Students a results folder's ``shard.json`` says should be here and are not, with the reason.
-
-    ``whole_class``: every student of the class is expected (a merge); else only
-    the slices these folders hold (one shard's own gradebook).
-    """
-    records = {folder: ShardRecord.read(folder) for folder in result_dirs}
-    known = {folder: record for folder, record in records.items() if record is not None}
-    if not known:
-        return {}  # folders from a kit that kept no record: nothing to compare with
-    sharded = {folder: record for folder, record in known.items() if record.shard}
-    splits = {Shard.parse(record.shard).count for record in sharded.values()}
-    if len(splits) > 1 or (sharded and len(sharded) != len(known)):
-        described = ", ".join(f"{folder} holds {('shard ' + record.shard) if record.shard else 'the whole class'}"
-                              for folder, record in known.items())
-        raise ValueError(f"these folders are slices of different splits of the class ({described}): "
-                         "merge the shards of one split")
-    if len({tuple(record.students) for record in known.values()}) > 1:
-        raise ValueError("these folders are slices of different classes (their submissions folders held "
-                         "different students): merge shards graded from one submissions folder")
-    seen: dict[str, Path] = {}
-    for folder, record in sharded.items():
-        if record.shard in seen:
-            raise ValueError(f"shard {record.shard} is given twice: {seen[record.shard]} and {folder}")
-        seen[record.shard] = folder
-    students = next(iter(known.values())).students
-    count = splits.pop() if splits else 1
-    missing = {}
-    for index in range(1, count + 1):
-        label = f"{index}/{count}"
-        for student in Shard(index, count).pick(students):
-            if student in found:
-                continue
-            if count == 1:
-                missing[student] = ("not graded yet (a run that did not finish, or one with --only): "
-                                    "run mpgrade grade again to grade the rest")
-            elif label in seen:
-                missing[student] = (f"not graded: shard {label} ({seen[label]}) did not finish; "
-                                    f"run shard {label} again to resume it")
-            elif whole_class:
-                missing[student] = f"not graded: shard {label} was not merged"
-    return missing
-
-
 def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str = CANVAS_ASSIGNMENT,
                     roster: list[dict[str, str]] | None = None, whole_class: bool = True) -> dict[str, Any]:
     """Write ``gradebook.csv``, ``canvas.csv``, ``summary.json`` and ``report.html`` into ``out``; return the summary.
@@ -240,7 +196,7 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
     rows = _rows(result_dirs)
     refuse_mixed_graders((row["status"]["id"], row["status"].get("graders", UNKNOWN),
                           row["status"].get("kit", UNKNOWN)) for row in rows)
-    missing = _missing(result_dirs, {row["status"]["id"] for row in rows}, whole_class)
+    missing = missing_students(result_dirs, {row["status"]["id"] for row in rows}, whole_class)
     for student, reason in missing.items():
         rows.append({"status": {"id": student, "status": "missing", "reason": reason}, "report": None, "folder": None})
     rows.sort(key=lambda row: row["status"]["id"])

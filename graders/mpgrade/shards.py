@@ -128,16 +128,10 @@ class ShardRecord:
     """The machine of the last run into this folder (``provenance.this_machine``): CPU model, usable CPUs,
     CPU limits (cgroup quota), Python, start method, kit version, host. Each student's report keeps its own."""
 
-    @property
-    def assigned(self) -> list[str]:
-        """The students this slice grades."""
-        return Shard.parse(self.shard).pick(self.students) if self.shard else sorted(self.students)
-
     def write(self, results: Path) -> None:
-        path = results / RECORD
-        tmp = path.with_name(f".{RECORD}.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        from .report import write_text
+
+        write_text(results / RECORD, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def read(cls, results: Path) -> "ShardRecord | None":
@@ -176,3 +170,50 @@ def check_resume(results: Path, shard: Shard | None, students: list[str]) -> Non
         raise ValueError(f"{results} holds shard {previous.shard} of another class (new: {', '.join(new) or '-'}; "
                          f"gone: {', '.join(gone) or '-'}): every shard's slice has changed, so grade all the "
                          "shards again into new folders (or the whole class without --shard)")
+
+
+def missing_students(result_dirs: list[Path], found: set[str], whole_class: bool) -> dict[str, str]:
+    """Students the folders' ``shard.json`` say should be graded and are not (``found`` are), with the reason.
+
+    Raises ValueError for folders that are not slices of one split of one
+    class, or that hold a shard twice.
+
+    ``whole_class``: every student of the class is expected (a merge); else only
+    the slices these folders hold (one shard's own gradebook).
+    """
+    records = {folder: ShardRecord.read(folder) for folder in result_dirs}
+    known = {folder: record for folder, record in records.items() if record is not None}
+    if not known:
+        return {}  # folders from a kit that kept no record: nothing to compare with
+    sharded = {folder: record for folder, record in known.items() if record.shard}
+    splits = {Shard.parse(record.shard).count for record in sharded.values()}
+    if len(splits) > 1 or (sharded and len(sharded) != len(known)):
+        described = ", ".join(f"{folder} holds {('shard ' + record.shard) if record.shard else 'the whole class'}"
+                              for folder, record in known.items())
+        raise ValueError(f"these folders are slices of different splits of the class ({described}): "
+                         "merge the shards of one split")
+    if len({tuple(record.students) for record in known.values()}) > 1:
+        raise ValueError("these folders are slices of different classes (their submissions folders held "
+                         "different students): merge shards graded from one submissions folder")
+    seen: dict[str, Path] = {}
+    for folder, record in sharded.items():
+        if record.shard in seen:
+            raise ValueError(f"shard {record.shard} is given twice: {seen[record.shard]} and {folder}")
+        seen[record.shard] = folder
+    students = next(iter(known.values())).students
+    count = splits.pop() if splits else 1
+    missing = {}
+    for index in range(1, count + 1):
+        label = f"{index}/{count}"
+        for student in Shard(index, count).pick(students):
+            if student in found:
+                continue
+            if count == 1:
+                missing[student] = ("not graded yet (a run that did not finish, or one with --only): "
+                                    "run mpgrade grade again to grade the rest")
+            elif label in seen:
+                missing[student] = (f"not graded: shard {label} ({seen[label]}) did not finish; "
+                                    f"run shard {label} again to resume it")
+            elif whole_class:
+                missing[student] = f"not graded: shard {label} was not merged"
+    return missing
