@@ -75,3 +75,44 @@ def run_check(exercise: str, check: str, submission: Path, start_method: str = D
     except pytest.skip.Exception as skipped:
         return CheckOutcome("skipped", 0.0, str(skipped), time.perf_counter() - began, details)
     return CheckOutcome("passed", 1.0, details.get("note", ""), time.perf_counter() - began, details)
+
+
+def checks_of(exercise: str) -> dict[str, float]:
+    """Every check of ``exercise``'s grader (its ``test_*`` functions and the generated guard check), with its
+    points, in file order."""
+    from .curriculum import read_declaration
+
+    grader = load_grader(exercise)
+    found: dict[str, float] = {}
+    for name, function in vars(grader).items():
+        if name.startswith("test_") and callable(function):
+            marks = [m for m in getattr(function, "pytestmark", []) if m.name == "points"]
+            found[name] = float(marks[0].args[0]) if marks else 0.0
+    declaration = read_declaration(GRADERS_DIR / f"test_{exercise}.py")
+    if declaration.guard_points:
+        found["test_main_guard"] = float(declaration.guard_points)
+    return found
+
+
+@dataclass(frozen=True)
+class ExerciseOutcome:
+    """One exercise graded check by check outside pytest (what ``mpgrade check exNN`` would score)."""
+
+    score: float
+    max_score: float
+    checks: dict[str, CheckOutcome]
+
+    def lost(self) -> dict[str, str]:
+        """Each check that did not pass -> its feedback."""
+        return {name: o.feedback for name, o in self.checks.items() if o.status != "passed"}
+
+
+def grade_exercise(exercise: str, submission: Path, start_method: str = DEFAULT_START_METHOD, seed: int = 0,
+                   timeout_factor: float = 1.0, namespaces: str = "auto") -> ExerciseOutcome:
+    """Run every check of ``exercise`` against ``submission``; the score as the plugin would count it."""
+    points = checks_of(exercise)
+    outcomes = {check: run_check(exercise, check, submission, start_method, seed, timeout_factor, namespaces)
+                for check in points}
+    score = sum(points[c] * (o.fraction if o.status == "failed" else float(o.status == "passed"))
+                for c, o in outcomes.items())
+    return ExerciseOutcome(round(score, 6), sum(points.values()), outcomes)

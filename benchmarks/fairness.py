@@ -1,0 +1,106 @@
+"""Same file, same grade: every correct variant and catalogue entry graded under each start method and seed.
+
+    python benchmarks/fairness.py [--start-methods fork,spawn,forkserver] [--seeds 0,1,2]
+                                  [--only PREFIX,...] [--jobs 2] [--set correct,mistakes]
+
+The matrix that issue 31's tests sample: each folder of
+``tests/submissions/correct/`` (a correct way to write an exercise, which
+must get full marks) and of ``tests/submissions/mistakes/`` (one realistic
+mistake, whose score must not depend on the seed or the start method) is
+graded check by check (``mpgrade.direct.grade_exercise``, every check in a
+sandbox, as ``mpgrade check exNN`` would) under every start method and
+seed. Prints one row per entry (its scores, and what was lost where a
+correct variant lost points), then the counts: correct variants below full
+marks, entries whose score differs across seeds or start methods, and the
+seconds it all took in units of a reference job timed in the same run.
+Exit status 1 when any correct variant lost a point or any score varied.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "submissions"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from batch import reference_job  # noqa: E402  (a sibling benchmark)
+
+
+def entries(sets: list[str], only: list[str]) -> list[tuple[str, str, Path]]:
+    """(set, name, folder) for every entry of ``sets`` whose name starts with one of ``only`` (all if empty)."""
+    found = []
+    for kind in sets:
+        for folder in sorted((SUBMISSIONS / kind).iterdir()):
+            if folder.is_dir() and any(folder.glob("ex*.py")) and (not only or folder.name.startswith(tuple(only))):
+                found.append((kind, folder.name, folder))
+    return found
+
+
+def grade_one(job: tuple[str, Path, str, int]) -> tuple[float, float, dict[str, str]]:
+    """Runs in a worker process of this benchmark: one entry under one start method and seed."""
+    from mpgrade.direct import grade_exercise
+
+    name, folder, method, seed = job
+    exercise = next(folder.glob("ex*.py")).stem
+    outcome = grade_exercise(exercise, folder, start_method=method, seed=seed)
+    lost = {check: text.splitlines()[0][:110] if text else "" for check, text in outcome.lost().items()}
+    return outcome.score, outcome.max_score, lost
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start-methods", default="fork,spawn,forkserver")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--only", default="", help="entry name prefixes, comma-separated (e.g. ex04,ex07_pool)")
+    parser.add_argument("--set", default="correct,mistakes", help="folders of tests/submissions/ to grade")
+    parser.add_argument("--jobs", type=int, default=1, help="entries graded at once (speedup checks still measure "
+                                                            "alone: the machine-wide CPU lock)")
+    args = parser.parse_args()
+    methods = args.start_methods.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    chosen = entries(args.set.split(","), [o for o in args.only.split(",") if o])
+    reference = reference_job()
+    began = time.perf_counter()
+    jobs = [(name, folder, method, seed) for _, name, folder in chosen for method in methods for seed in seeds]
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = dict(zip([(j[0], j[2], j[3]) for j in jobs], pool.map(grade_one, jobs)))
+    seconds = time.perf_counter() - began
+
+    print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python "
+          f"{platform.python_version()}; reference job {reference:.3f} s")
+    short = {"fork": "fork", "spawn": "spawn", "forkserver": "fsrv"}
+    columns = [f"{short.get(m, m)}/{s}" for m in methods for s in seeds]
+    print(f"{'set':9} {'entry':40} " + " ".join(f"{c:>8}" for c in columns) + "  verdict")
+    below, varied = [], []
+    for kind, name, _ in chosen:
+        scores = [results[(name, m, s)] for m in methods for s in seeds]
+        values = {score for score, _, _ in scores}
+        top = scores[0][1]
+        verdict = "same"
+        if len(values) > 1:
+            varied.append(name)
+            verdict = "VARIES"
+        if kind == "correct" and min(values) < top:
+            below.append(name)
+            verdict += ", BELOW FULL MARKS"
+        print(f"{kind:9} {name:40} " + " ".join(f"{score:>8g}" for score, _, _ in scores) + f"  {verdict}")
+        if verdict != "same":
+            for (score, _, lost), column in zip(scores, columns):
+                for check, text in lost.items():
+                    print(f"{'':51}{column}: {check}: {text}")
+    correct = sum(1 for kind, _, _ in chosen if kind == "correct")
+    print(f"\n{len(chosen)} entries x {len(methods)} start methods x {len(seeds)} seeds = {len(jobs)} gradings "
+          f"in {seconds:.0f} s ({seconds / reference:.0f} reference jobs)")
+    print(f"correct variants below full marks: {len(below)} of {correct}" + (f" ({', '.join(below)})" if below else ""))
+    print(f"entries whose score varied: {len(varied)} of {len(chosen)}" + (f" ({', '.join(varied)})" if varied else ""))
+    return 1 if below or varied else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
