@@ -46,6 +46,29 @@ def calls(result: CallResult, api: str, from_student: bool = True) -> int:
     return int(entry.get("from_student" if from_student else "calls", 0))
 
 
+WORKER_ROLES = ("process", "pool", "executor")
+"""Processes that do a student's work: their own ``Process`` (or subclass), a Pool's or an executor's worker."""
+
+
+def started_processes(result: CallResult, *roles: str) -> list[dict]:
+    """The processes the call started with one of ``roles`` (default: workers, see ``WORKER_ROLES``), as the
+    witness saw them from outside: pid, ppid, role, target, start, last_seen, cpu_s, alive_at_end.
+
+    A Manager's server is role "manager"; multiprocessing's fork server and resource tracker "helper".
+    Without a witness (no AF_UNIX socket) the runner's own counts stand in, one entry per process start it
+    reported (role "process"; the threat model says so).
+    """
+    __tracebackhide__ = True
+    wanted = roles or WORKER_ROLES
+    if result.witnessed:
+        return [dict(p) for p in result.processes if p.get("role") in wanted]
+    require_untampered(result, "api_calls")
+    managers = int((result.api_calls.get("BaseManager.start") or {}).get("calls", 0))
+    starts = int((result.api_calls.get("Process.start") or {}).get("calls", 0))
+    counted = {"process": max(0, starts - managers), "manager": managers}
+    return [{"role": role, "pid": None} for role in wanted for _ in range(counted.get(role, 0))]
+
+
 def worker_pids(result: CallResult, task: str | None = None) -> set[int]:
     """PIDs of the processes (other than the caller) that ran grader tasks."""
     __tracebackhide__ = True

@@ -141,6 +141,22 @@ def _trap_process_creation() -> None:
     concurrent.futures.process.ProcessPoolExecutor.__init__ = trap("a ProcessPoolExecutor was created")  # type: ignore[method-assign]
 
 
+def _default_start_method(method: str) -> None:
+    """Make ``method`` the platform's default start method, as if Python had chosen it, without choosing it.
+
+    ``set_start_method(method, force=True)`` would fix the context, so a student's own
+    ``set_start_method("spawn")`` under the ``__main__`` guard (the Python documentation's pattern) would raise
+    "context has already been set", which ``python file.py`` never does. Here the default context only
+    changes its default: ``get_start_method()`` answers ``method``, and the student may still set another
+    (``get_context``, ``freeze_support`` and ``set_executable`` work as they do anywhere).
+    """
+    from multiprocessing import context
+
+    default = context._default_context
+    default._default_context = context._concrete_contexts[method]  # type: ignore[attr-defined]
+    default._actual_context = None  # type: ignore[attr-defined]
+
+
 def _run_script(path: str, spies: Spies, run_name: str = "__main__") -> Result:
     """Run the student's file as ``python FILE`` would (or import it as spawn's children do)."""
     import runpy
@@ -204,7 +220,7 @@ def run(request: RunRequest, channel: Channel) -> Result:
             witness.install_child_hooks()
         else:  # nobody listens (no AF_UNIX here): the evidence from inside is all there is, so tasks must leave it
             del os.environ[witness.WITNESS_ENV]
-    multiprocessing.set_start_method(request.start_method, force=True)
+    _default_start_method(request.start_method)
     spies = Spies(submission)
     spies.install()
     phase = ["script" if request.kind in ("script", "mp_main_import") else "import"]

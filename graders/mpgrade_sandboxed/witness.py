@@ -99,16 +99,45 @@ def task_mark(edge: str, task: str, args: list) -> bool:
     return send({"m": "task", "edge": edge, "task": task, "args": args})
 
 
-def announce_child() -> None:
-    """A multiprocessing child, first thing: tells the witness it exists (the parent's start() counts it)."""
-    send({"m": "child"})
+WORKER_ROLES = ("process", "pool", "executor")
+"""Roles of the processes that do a student's work: their own Process, a Pool's worker, an executor's worker.
+The others a call may start: "manager" (a Manager's server), "helper" (multiprocessing's resource tracker
+or fork server, never announced), "other" (a process that never announced itself: os.fork, subprocess)."""
+
+
+def role_of(process: Any) -> tuple[str, str]:
+    """(role, target) of a multiprocessing Process object, from what it will run.
+
+    Said by the child itself, so student code could say something else; it can
+    only make its own processes count less (the witness still counts a process
+    only if the kernel shows it)."""
+    target = getattr(process, "_target", None)
+    module = str(getattr(target, "__module__", "") or "")
+    name = str(getattr(target, "__qualname__", "") or getattr(target, "__name__", "") or "")
+    if target is None:
+        return "process", f"{type(process).__name__}.run"
+    if name.endswith("_run_server") and module == "multiprocessing.managers":
+        return "manager", name
+    if module == "multiprocessing.pool":
+        return "pool", name
+    if module == "concurrent.futures.process":
+        return "executor", name
+    return "process", name
+
+
+def announce_child(role: str = "process", target: str = "") -> None:
+    """A multiprocessing child, first thing: tells the witness it exists, and what it runs."""
+    send({"m": "child", "role": role, "target": target})
 
 
 class _Announce:
     """Put on every Process object before start(): unpickling it in a spawn/forkserver child announces the child."""
 
+    def __init__(self, role: str = "process", target: str = "") -> None:
+        self.role, self.target = role, target
+
     def __reduce__(self):
-        return announce_child, ()
+        return announce_child, (self.role, self.target)
 
 
 def install_child_hooks() -> None:
@@ -122,11 +151,11 @@ def install_child_hooks() -> None:
     start, bootstrap = process.BaseProcess.start, process.BaseProcess._bootstrap
 
     def witnessed_start(self, *args: Any, **kwargs: Any) -> Any:
-        self._mpgrade_witness = _Announce()
+        self._mpgrade_witness = _Announce(*role_of(self))
         return start(self, *args, **kwargs)
 
     def witnessed_bootstrap(self, *args: Any, **kwargs: Any) -> Any:
-        announce_child()
+        announce_child(*role_of(self))
         return bootstrap(self, *args, **kwargs)
 
     process.BaseProcess.start = witnessed_start  # type: ignore[method-assign]
@@ -194,7 +223,8 @@ class Witness:
             if len(self.processes) >= MAX_PROCESSES:
                 return None
             entry = self.processes[key] = {"pid": pid, "ppid": stat.ppid, "start_ticks": stat.start_ticks,
-                                           "first": now, "last": now, "cpu_s": 0.0, "announced": False}
+                                           "first": now, "last": now, "cpu_s": 0.0, "announced": False,
+                                           "cmdline": self.proctree.cmdline(pid)[:200]}
         entry["last"] = now
         entry["cpu_s"] = max(entry["cpu_s"], stat.cpu_ticks / self.ticks)
         entry["announced"] = entry["announced"] or announced
@@ -286,7 +316,10 @@ class Witness:
         self._problem(f"unknown witness mark {str(message.get('m'))[:40]!r}")
 
     def _on_child(self, pid, stat, now, message, entry, sock) -> None:
-        pass  # _saw has recorded it as announced
+        if entry is not None and "role" not in entry:  # _saw has recorded it as announced; the first word stands
+            role = str(message.get("role", "process"))
+            entry["role"] = role if role in (*WORKER_ROLES, "manager") else "process"
+            entry["target"] = str(message.get("target", ""))[:80]
 
     def _on_hello(self, pid, stat, now, message, entry, sock) -> None:
         if self.runner_pid is None:
@@ -302,6 +335,7 @@ class Witness:
             return
         if edge == "begin":  # no /proc scan (it costs milliseconds): a child missed here only makes the span larger
             stats = {p["pid"]: self.stat(p["pid"]) for p in self.processes.values() if p["ppid"] == pid}
+            self.shm_before = self.proctree.shm_names()
         else:  # one scan of every process of the call, which also counts as the call's last look at them
             stats = {child: self.stat(child) for child in self.descendants(zombies=True)}
             self.see([child for child, found in stats.items() if found is not None], now)
@@ -319,6 +353,13 @@ class Witness:
             self.call["live"] = [{"pid": child, "cmdline": self.proctree.cmdline(child)[:200],
                                   "parent_cmdline": self.proctree.cmdline(stats[child].ppid)[:200]}
                                  for child in below if stats[child].state != "Z"]
+            # Kernel facts a student's SharedMemory use leaves: names created during the call and still in
+            # /dev/shm (not unlinked), and blocks the caller still has mapped (not closed) when it returned.
+            new = self.proctree.shm_names() - getattr(self, "shm_before", set())
+            if new:  # another call running next to this one may have made some: those it still holds are its own
+                new = self.proctree.shm_not_held_outside(new, {pid, *stats})
+            self.call["shm_left"] = sorted(new)[:50]
+            self.call["shm_mapped"] = self.proctree.shm_mapped(pid)[:50]
 
     @property
     def call_ended(self) -> bool:
@@ -353,6 +394,17 @@ class Witness:
             parent = parent_of[parent]
         return found
 
+    def _started(self, entry: dict[str, Any], by_pid: dict[int, dict[str, Any]], end: float) -> dict[str, Any]:
+        """A process the call started, as ``CallResult.processes`` carries it."""
+        role = entry.get("role")
+        if role is None:
+            parent = by_pid.get(entry["ppid"], {}).get("cmdline") or self.proctree.cmdline(entry["ppid"])
+            role = "helper" if self.proctree.is_helper(entry.get("cmdline", ""), parent) else "other"
+        live = {p["pid"] for p in self.call.get("live", [])}
+        return {"pid": entry["pid"], "ppid": entry["ppid"], "role": role, "target": entry.get("target", ""),
+                "start": entry["first"], "last_seen": entry["last"], "cpu_s": entry["cpu_s"],
+                "alive_at_end": entry["pid"] in live and entry["last"] >= end}
+
     def report(self) -> dict[str, Any]:
         """What the supervisor's Verdict carries (see ``protocol.Verdict``)."""
         call: dict[str, Any] | None = None
@@ -363,7 +415,11 @@ class Witness:
             ancestors = self._ancestors(self.runner_pid)
             started = [p for p in self.processes.values()
                        if p["first"] >= begin["t"] and p["pid"] != self.runner_pid and p["pid"] not in ancestors]
+            parents = {p["pid"]: p for p in self.processes.values()}
             call = {"begin": begin["t"], "end": end["t"],
+                    "started": [self._started(p, parents, end["t"]) for p in started],
+                    "shm_left": self.call.get("shm_left", []), "shm_mapped": self.call.get("shm_mapped", []),
+                    "shm_witnessed": self.proctree.ON_LINUX,
                     "self_cpu_s": (end["self_ticks"] - begin["self_ticks"]) / self.ticks,
                     "children_cpu_s": (end["reaped_ticks"] - begin["reaped_ticks"]) / self.ticks,
                     # The part the runner's children (a fork server) reaped: a PID namespace's teardown can

@@ -74,7 +74,14 @@ class CallResult:
     races: list = field(default_factory=list)
     """Per-process facts on shared-object use (see mpgrade_sandboxed.lockwatch), when asked for."""
     shm_left: list = field(default_factory=list)
-    """SharedMemory blocks the caller created and had not unlinked when it returned."""
+    """SharedMemory blocks made during the call and still in /dev/shm when it returned (not unlinked): the
+    witness's when ``witnessed`` on Linux, else as the runner reported them."""
+    shm_mapped: list = field(default_factory=list)
+    """SharedMemory blocks the caller still had mapped when it returned (not closed); witnessed on Linux only."""
+    processes: list = field(default_factory=list)
+    """The processes the call started, as the witness saw them (empty when not ``witnessed``): pid, ppid, role
+    ("process", "pool", "executor", "manager", "helper", "other"), target, start, last_seen, cpu_s,
+    alive_at_end. Graders read them through ``mpgrade.started_processes``."""
     evidence: list = field(default_factory=list)
     """Grader tasks that ran (task, args, pid, ppid, start, end, cpu_s): as the supervisor's witness saw them
     when ``witnessed``, else as reported from inside. Graders read them through ``mpgrade.task_records``."""

@@ -60,7 +60,12 @@ def reconcile(result: CallResult, verdict: Verdict, final: Result | None, report
     result.runner_pid = verdict.runner_pid
     result.evidence = [dict(record) for record in verdict.witnessed_tasks]
     if verdict.witnessed_call is not None:
-        result.processes_seen = int(verdict.witnessed_call.get("processes_started", 0))
+        call = verdict.witnessed_call
+        result.processes_seen = int(call.get("processes_started", 0))
+        result.processes = [dict(p) for p in call.get("started") or []]
+        if call.get("shm_witnessed"):  # what the kernel shows, not what the runner's counters say
+            result.shm_left = list(call.get("shm_left") or [])
+            result.shm_mapped = list(call.get("shm_mapped") or [])
     if final is None:
         return
     problems: dict[str, str] = {}
