@@ -181,6 +181,17 @@ class Student:
                            lambda seconds: self.run(self.exercise, kind="script", timeout=seconds,
                                                     start_method=start_method))
 
+    def each(self, function: str, cases: list[tuple], timeout: float | None = None,
+             start_method: str | None = None) -> tuple[CallResult, list[dict]]:
+        """Call ``function(*args)`` for every ``args`` in ``cases``, in one sandbox; fail the check unless all
+        were called. Returns the call and each case's outcome (``{"value": ...}`` or ``{"raised": error}``)."""
+        __tracebackhide__ = True
+        plain = [list(args) for args in cases]
+        result = self._checked("each_case", f"{function}() on its edge cases", (function, plain), "driver",
+                               timeout, start_method, {})
+        outcomes = result.value if isinstance(result.value, list) else []
+        return result, [o if isinstance(o, dict) else {} for o in outcomes]
+
     def drive(self, driver: str, *args: Any, what: str | None = None, timeout: float | None = None,
               start_method: str | None = None, **kwargs: Any) -> CallResult:
         """Run a driver from ``mpgrade_sandboxed.drivers`` on the student module; ``what`` names it in feedback."""

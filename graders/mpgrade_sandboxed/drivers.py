@@ -18,7 +18,10 @@ from typing import Any
 
 
 __all__ = ["process_subclass_with_queue", "value_discipline", "array_discipline", "serial_map",
-           "engine_pool_map"]
+           "engine_pool_map", "each_case"]
+
+CASE_MARK = "[mpgrade] case "
+"""Written to stderr before each case of ``each_case``: after a hang, the last one names the case that hung."""
 
 
 class MissingName(Exception):
@@ -116,3 +119,28 @@ def engine_pool_map(module: ModuleType, function: str, items: list, processes: i
     with multiprocessing.Pool(processes) as pool:
         values = pool.map(target, items, chunksize=1)
     return {"seconds": time.perf_counter() - began, "values": values}
+
+
+def each_case(module: ModuleType, function: str, cases: list) -> list[dict[str, Any]]:
+    """Call ``function(*args)`` for each ``args`` of ``cases`` in turn, in this one sandboxed call.
+
+    The fixed edge cases of a check (sizes not divisible by the number of processes, more processes than
+    items, one item, empty) cost one sandbox, not one each. Each case's outcome: ``{"value": ...}`` or
+    ``{"raised": {type, message, where}}`` (the student's line). Only the return values are evidence here:
+    which processes ran is judged from the witness, for the whole call.
+    """
+    import sys
+
+    from mpgrade_sandboxed.locate import describe
+
+    target = require(module, function, "function")
+    submission = os.path.dirname(os.path.abspath(module.__file__ or "."))
+    outcomes: list[dict[str, Any]] = []
+    for index, args in enumerate(cases):
+        sys.stderr.write(f"{CASE_MARK}{index}\n")
+        sys.stderr.flush()
+        try:
+            outcomes.append({"value": target(*args)})
+        except Exception as exc:  # noqa: BLE001 - the student's error is the evidence
+            outcomes.append({"raised": describe(exc, submission)})
+    return outcomes
