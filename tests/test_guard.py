@@ -77,13 +77,13 @@ SCRIPT = {
 @pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
 @pytest.mark.parametrize("variant", sorted(SCRIPT))
 def test_running_as_a_script_fails_under_spawn_and_forkserver(variant, start_method, leftovers):
-    assert SCRIPT[variant] in _script_problem(student(variant), start_method, timeout=20)
+    assert SCRIPT[variant] in _script_problem(student(variant), start_method, timeout=20)[0]
     assert leftovers() == []
 
 
 @pytest.mark.parametrize("variant", ["local_function_to_process", "lambda_to_pool"])
 def test_fork_hides_what_spawn_reveals(variant):
-    problem = _script_problem(student(variant), "fork", timeout=20)
+    problem, _ = _script_problem(student(variant), "fork", timeout=20)
     if variant == "local_function_to_process":
         assert problem == ""  # a local target works under fork: only spawn shows the bug
     else:
@@ -93,7 +93,7 @@ def test_fork_hides_what_spawn_reveals(variant):
 @pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
 def test_a_pool_that_restarts_forever_is_stopped_at_its_first_dead_worker(start_method, leftovers):
     """Not at the script's time limit: the runner ends the call once a worker of its Pool died (poolwatch)."""
-    problem = _script_problem(student("no_guard_pool"), start_method, timeout=60)
+    problem, _ = _script_problem(student("no_guard_pool"), start_method, timeout=60)
     assert "did not finish" not in problem, problem
     assert "bootstrapping phase" in problem and "Start processes only from main()" in problem, problem
     assert leftovers() == []
@@ -130,3 +130,27 @@ def test_start_method_all_says_what_works_where(pytester):
     assert report["environment"]["start_method"] == "all"
     passing = pytester.runpytest_subprocess("--submission", str(submission), "--start-method", "fork")
     passing.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn", "forkserver"])
+def test_a_script_that_sets_its_own_start_method_runs_as_python_would_run_it(start_method, leftovers):
+    """The runner makes the tested method the default without fixing it: the docs' set_start_method("spawn")
+    under the guard raised "context has already been set" when the runner set it with force=True."""
+    details: dict = {}
+    check_dynamic(student("docs_set_start_method", start_method), timeout=30, details=details)
+    assert details == {}
+    assert leftovers() == []
+
+
+def test_a_script_failing_inside_a_function_costs_that_function_not_the_guard(leftovers):
+    """One mistake, one deduction: the error is the function's (its own check grades it), so the guard check
+    passes, and says why in a note; a guard mistake still fails it (test_dynamic_check)."""
+    details: dict = {}
+    check_dynamic(student("function_raises"), timeout=30, details=details)
+    assert "IndexError" in details["note"] and "demo.py:12" in details["note"], details
+    assert "not a guard problem" in details["note"]
+    problem, own = _script_problem(student("function_raises"), "forkserver", timeout=30)
+    assert own and "IndexError" in problem
+    problem, own = _script_problem(student("local_function_to_process"), "spawn", timeout=30)
+    assert problem and not own
+    assert leftovers() == []

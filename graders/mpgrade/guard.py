@@ -144,7 +144,7 @@ def check_static(path: Path) -> None:
         + todo_hint(where))
 
 
-def check_dynamic(student, timeout: float = 30.0) -> None:
+def check_dynamic(student, timeout: float = 30.0, details: dict | None = None) -> None:
     """Fail unless the module imports cleanly as ``__mp_main__`` and runs as a script under spawn and forkserver."""
     __tracebackhide__ = True
     imported = student.run(student.exercise, kind="mp_main_import", timeout=timeout)
@@ -168,64 +168,81 @@ def check_dynamic(student, timeout: float = 30.0) -> None:
     outcomes = {}
     for method in SCRIPT_METHODS:
         outcomes[method] = _script_problem(student, method, timeout)
-    failing = {m: p for m, p in outcomes.items() if p}
-    if failing:
-        method, problem = next(iter(failing.items()))
-        others = [m for m in SCRIPT_METHODS if m not in failing]
-        also = f" (it does run under {', '.join(others)})" if others else ""
-        raise CheckFailed(f"Running `python {student.module_file}` with the {method} start method{also}: {problem}")
+    failing = {m: p for m, (p, _) in outcomes.items() if p}
+    if not failing:
+        return
+    method, problem = next(iter(failing.items()))
+    others = [m for m in SCRIPT_METHODS if m not in failing]
+    also = f" (it does run under {', '.join(others)})" if others else ""
+    text = f"Running `python {student.module_file}` with the {method} start method{also}: {problem}"
+    if all(outcomes[m][1] for m in failing):
+        # One mistake, one deduction: the guard did its job (nothing runs on import, children find every
+        # function); the script failed inside a function main() calls, whose own check costs the points.
+        if details is not None:
+            details["note"] = (f"{text}\nThat is not a guard problem: your module imports cleanly in a child and "
+                               "the error is inside a function main() calls, which the exercise's own checks "
+                               "grade. Fix it there; this check does not take a point for it too.")
+        return
+    raise CheckFailed(text)
 
 
 _BOOTSTRAP = "An attempt has been made to start a new process before"
 
 
-def _script_problem(student, method: str, timeout: float) -> str:
-    """What went wrong running the module as a script under ``method``, or "" if nothing did."""
+def _script_problem(student, method: str, timeout: float) -> tuple[str, bool]:
+    """What went wrong running the module as a script under ``method`` ("" if nothing did), and whether it is a
+    function's own bug rather than the guard's: an error raised inside one of the student's functions, a child
+    that failed at the student's line, or a function that already hung in an earlier check."""
     result, limit, earlier = student.run_script(method, timeout)
     if result.status == "timeout" and earlier is not None:  # not a guard problem: a function of it hangs
         return (f"it did not finish within {limit:g} s either and was stopped. In an earlier check "
                 f"{earlier.action} did not finish within {earlier.limit_s:g} s: fix that hang first (the script "
-                "calls it), then check the guard again." + output_tail(result))
+                "calls it), then check the guard again." + output_tail(result)), True
     if result.status == "timeout":
         missing = not_found_in_children(result, student.path)
         if missing:
-            return f"it did not finish within {limit:g} s and was stopped. {missing}"
+            return f"it did not finish within {limit:g} s and was stopped. {missing}", False
         return (f"it did not finish within {limit:g} s and was stopped. A Pool whose workers fail while "
                 "importing your file restarts them forever; make sure nothing at the top level starts work, "
-                "so that a child importing the file only gets definitions." + output_tail(result))
+                "so that a child importing the file only gets definitions." + output_tail(result)), False
     if _BOOTSTRAP in result.stderr.text:
         return ("a child process failed with \"An attempt has been made to start a new process before the "
                 "current process has finished its bootstrapping phase\": the child imported your file and "
                 "the top level started a process again. Start processes only from main(), under "
-                "`if __name__ == \"__main__\":`." + output_tail(result))
+                "`if __name__ == \"__main__\":`." + output_tail(result)), False
     if result.status != "returned":
         from .feedback import explain
 
-        return explain(result, "the script", student.module_file, limit, student.path)
+        error = result.error or {}
+        where = error.get("where") or {}
+        own = (result.status == "raised" and where.get("function") not in (None, "<module>", "main")
+               and not any(word in str(error.get("message")) for word in PICKLE_WORDS))
+        return explain(result, "the script", student.module_file, limit, student.path), own
     failures = [f for f in result.child_failures if f.get("exitcode")]
     if failures:
         first = failures[0]
         missing = not_found_in_children(result, student.path)
         if missing:
-            return f"a child process it started exited with code {first['exitcode']}. {missing}"
+            return f"a child process it started exited with code {first['exitcode']}. {missing}", False
         crash = child_crash(result, student.path)
         if crash and "\n  at " in crash and not any(word in result.stderr.text for word in PICKLE_WORDS):
             # The child ran the student's code and failed there: that line is the cause, not pickling.
             return (f"a child process it started failed:\n{crash}\nFix that line; the same error makes the "
-                    "exercise's own checks fail.")
+                    "exercise's own checks fail."), True
         return (f"a child process it started exited with code {first['exitcode']}." + output_tail(result)
                 + "\nUnder spawn a child gets its target function by importing your module; it must be "
-                  "defined at the top level (no lambda, no function defined inside another).")
+                  "defined at the top level (no lambda, no function defined inside another)."), False
     code = (result.value or {}).get("exit_code", 0)
     if code:
-        return f"it exited with code {code}." + output_tail(result)
-    return ""
+        return f"it exited with code {code}." + output_tail(result), False
+    return "", False
 
 
-def check_guard(student, timeout: float = 30.0) -> None:
-    """The whole guard check: static first (cheap, names the line), then the dynamic runs."""
+def check_guard(student, timeout: float = 30.0, details: dict | None = None) -> None:
+    """The whole guard check: static first (cheap, names the line), then the dynamic runs. ``details`` (the
+    check's ``check_details``) gets the note when the script failed for a function's own bug, not the guard."""
     __tracebackhide__ = True
     if not student.path.is_file():
         raise CheckFailed(f"{student.module_file} is missing from {student.settings.submission}.")
     check_static(student.path)
-    check_dynamic(student, timeout)
+    check_dynamic(student, timeout, details)
