@@ -190,14 +190,12 @@ def test_only_counts_and_cpu_are_certain_overlap_can_be_noise():
     assert judge(decided(UNDECIDED), overlap).fraction == 0.0
 
 
-def test_witnessed_processes_outrank_lowered_counts():
-    """Counts reported from inside can be lowered by student code; the witness's count of new processes cannot."""
-    hidden = structure(workers_started=2, processes_seen=42)  # 40 workers, reported as 2
-    assert "started 40 worker processes when asked for 2" in hidden.certain_mistakes()[0]
-    assert judge(decided(UNDECIDED), hidden).fraction == 0.0  # the fallback no longer passes it
-    # multiprocessing's own processes (a resource tracker, a forkserver) are not workers
-    assert not structure(workers_started=2, processes_seen=4).certain_mistakes()
-    assert structure(workers_started=2, processes_seen=0).workers == 2  # not witnessed: the report stands
+def test_too_many_workers_is_a_certain_mistake():
+    """workers_started is the witness's count of worker processes (started_processes), not the runner's."""
+    many = structure(workers_started=40)
+    assert "started 40 worker processes when asked for 2" in many.certain_mistakes()[0]
+    assert judge(decided(UNDECIDED), many).fraction == 0.0
+    assert not structure(workers_started=2, processes_seen=4).certain_mistakes()  # helpers are not workers
 
 
 def test_serial_gets_nothing_and_says_how_sure():

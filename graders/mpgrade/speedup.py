@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cpulock, machine
-from .evidence import calls, require_untampered
+from .evidence import calls, require_untampered, started_processes
 from .outcomes import CheckFailed
 from .speedup_decision import (
     PARALLEL, SERIAL, UNDECIDED, Decision, Pair, calibrated_speedup, decide, needs_more,
@@ -53,8 +53,6 @@ OVERLAP_SHARE = 0.7
 """The student's workers must keep at least this share of the CPUs busy that the engine's kept busy..."""
 MIN_ENGINE_OVERLAP = 1.3
 """...when the engine's own workers kept at least this many busy (else overlap cannot show here)."""
-INFRASTRUCTURE_PROCESSES = 2
-"""New processes of a call that are multiprocessing's own, not workers (a resource tracker, a forkserver)."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +100,8 @@ class Structure:
 
     @property
     def workers(self) -> int:
-        """Worker processes started: the reported count, or the witnessed one less multiprocessing's own if more."""
-        return max(self.workers_started, self.processes_seen - INFRASTRUCTURE_PROCESSES)
+        """Worker processes started (witnessed, see ``started_processes``; the runner's count where unwitnessed)."""
+        return self.workers_started
 
     def mistakes(self) -> list[str]:
         """Each mistake the structure shows, in plain words with its figures."""
@@ -299,7 +297,10 @@ def measure(student: Any, function: str, args: tuple, work: str, items: list, pr
             threads = calls(result, "ThreadPool.__init__", from_student=False)
             threadpools = max(threadpools, threads)
             pools = max(pools, calls(result, "Pool.__init__", from_student=False) - threads)
-            started = max(started, calls(result, "Process.start", from_student=False))
+            # Workers as the witness saw them (a Pool's, an executor's or the student's own Processes; never a
+            # Manager's server or multiprocessing's helpers); the runner's count only where nothing witnessed.
+            started = max(started, len(started_processes(result)) if result.witnessed
+                          else calls(result, "Process.start", from_student=False))
             seen = max(seen, result.processes_seen or 0)
             child_cpu = max(child_cpu, float(result.children_cpu_s or 0.0))
             parallelism = max(parallelism, float(result.children_cpu_s or 0.0) / student_s if student_s else 0.0)
