@@ -363,7 +363,7 @@ class Verdict:
     witnessed_processes: list = field(default_factory=list)
     """Every process of the call the witness saw: pid, ppid, start_ticks, first, last, cpu_s, announced."""
     witness_problems: list = field(default_factory=list)
-    """Marks the witness refused (sent twice, by the wrong process, unreadable)."""
+    """Marks the witness refused (sent twice, by the wrong process, unreadable): {"code", "text"} each."""
     tree_cpu_s: float | None = None
     """CPU of every process of the call that was reaped (the supervisor's RUSAGE_CHILDREN at the end)."""
 

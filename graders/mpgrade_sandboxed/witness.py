@@ -52,6 +52,14 @@ MAX_PROCESSES = 2000
 MAX_TASKS = 10_000
 _CREDS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
+# What the witness refused, as codes (``Verdict.witness_problems``: {"code", "text"}); the trusted side decides
+# by code, the text is for people.
+TOO_MANY_CONNECTIONS, FOREIGN_CONNECTION, MARK_TOO_LONG = "too-many-connections", "foreign-connection", "mark-too-long"
+UNREADABLE_MARK, UNKNOWN_MARK, UNOPENED_TASK_END = "unreadable-mark", "unknown-mark", "unopened-task-end"
+SECOND_RUNNER, FORGED_CALL_MARK = "second-runner", "forged-call-mark"
+RUNNER_FORGERIES = (SECOND_RUNNER, FORGED_CALL_MARK)
+"""Only student code sends these: the runner's own marks, a second time or from another process."""
+
 # -- client half: runs in the runner and in the student's processes ----------------------------------
 
 _local = threading.local()
@@ -252,7 +260,7 @@ class Witness:
                 return
             if len(self.peers) >= self.max_connections:
                 connection.close()
-                self._problem("more connections to the witness than processes allowed")
+                self._problem(TOO_MANY_CONNECTIONS, "more connections to the witness than processes allowed")
                 continue
             connection.setblocking(False)
             self.peers[connection] = _Peer(_peer_pid(connection))
@@ -274,7 +282,7 @@ class Witness:
                 # for the parent, and the connector's PID (SO_PEERCRED) cannot be forged even by a process
                 # that may claim another PID here (CAP_SYS_ADMIN): both must agree.
                 if _CREDS.unpack(value[:_CREDS.size])[0] not in (peer.pid, 0):  # 0: the kernel attached none
-                    self._problem("a witness mark was written on another process's connection")
+                    self._problem(FOREIGN_CONNECTION, "a witness mark was written on another process's connection")
                     self._drop(sock)
                     return
         peer.buffer += data
@@ -282,16 +290,17 @@ class Witness:
             line, peer.buffer = peer.buffer.split(b"\n", 1)
             self._mark(sock, peer.pid, line)
         if len(peer.buffer) > MAX_LINE:
-            self._problem("a witness mark was too long")
+            self._problem(MARK_TOO_LONG, "a witness mark was too long")
             self._drop(sock)
 
     def _drop(self, sock: socket.socket) -> None:
         self.peers.pop(sock, None)
         sock.close()
 
-    def _problem(self, text: str) -> None:
-        if len(self.problems) < 20 and text not in self.problems:
-            self.problems.append(text)
+    def _problem(self, code: str, text: str) -> None:
+        problem = {"code": code, "text": text}
+        if len(self.problems) < 20 and problem not in self.problems:
+            self.problems.append(problem)
 
     def _mark(self, sock: socket.socket, pid: int | None, line: bytes) -> None:
         """Record one mark while its sender waits for the ack (so its /proc entry is certainly there)."""
@@ -302,7 +311,7 @@ class Witness:
             message = None
         stat = self.stat(pid) if pid else None
         if not isinstance(message, dict) or stat is None:
-            self._problem("a witness mark could not be read or came from an unknown process")
+            self._problem(UNREADABLE_MARK, "a witness mark could not be read or came from an unknown process")
         else:
             entry = self._saw(pid, stat, now, announced=message.get("m") == "child")
             handler = getattr(self, "_on_" + str(message.get("m")), self._on_unknown)
@@ -313,7 +322,7 @@ class Witness:
             self._drop(sock)
 
     def _on_unknown(self, pid, stat, now, message, entry, sock) -> None:
-        self._problem(f"unknown witness mark {str(message.get('m'))[:40]!r}")
+        self._problem(UNKNOWN_MARK, f"unknown witness mark {str(message.get('m'))[:40]!r}")
 
     def _on_child(self, pid, stat, now, message, entry, sock) -> None:
         if entry is not None and "role" not in entry:  # _saw has recorded it as announced; the first word stands
@@ -325,13 +334,13 @@ class Witness:
         if self.runner_pid is None:
             self.runner_pid = pid
         else:
-            self._problem("a second process said it was the runner")
+            self._problem(SECOND_RUNNER, "a second process said it was the runner")
 
     def _on_call(self, pid, stat, now, message, entry, sock) -> None:
         edge = message.get("edge")
         if pid != self.runner_pid or edge not in ("begin", "end") or edge in self.call or \
                 (edge == "end" and "begin" not in self.call):
-            self._problem("a call mark that the runner did not send")
+            self._problem(FORGED_CALL_MARK, "a call mark that the runner did not send")
             return
         if edge == "begin":  # no /proc scan (it costs milliseconds): a child missed here only makes the span larger
             stats = {p["pid"]: self.stat(p["pid"]) for p in self.processes.values() if p["ppid"] == pid}
@@ -374,7 +383,7 @@ class Witness:
             return
         opened = self.open_tasks.pop(key, None)
         if opened is None or opened["task"] != task or opened["args"] != args or len(self.tasks) >= MAX_TASKS:
-            self._problem("a task ended that the witness did not see start")
+            self._problem(UNOPENED_TASK_END, "a task ended that the witness did not see start")
             return
         self.tasks.append({"task": task, "args": args, "pid": pid, "ppid": stat.ppid, "start": opened["start"],
                            "end": now, "cpu_s": round((stat.cpu_ticks - opened["cpu_ticks"]) / self.ticks, 3)})

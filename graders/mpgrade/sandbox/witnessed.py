@@ -29,6 +29,7 @@ from typing import Any
 
 from mpgrade_sandboxed.protocol import Result, Status, Verdict
 from mpgrade_sandboxed.proctree import is_helper
+from mpgrade_sandboxed.witness import RUNNER_FORGERIES
 
 from .call import CallResult
 
@@ -71,7 +72,8 @@ def reconcile(result: CallResult, verdict: Verdict, final: Result | None, report
     problems: dict[str, str] = {}
     # Only student code sends the runner's marks a second time or from another process (a refused task mark
     # just leaves its run unwitnessed: the check then fails, as for a run that never happened).
-    refused = [text for text in verdict.witness_problems or [] if "call mark" in text or "runner" in text]
+    refused = [str(p.get("text")) for p in verdict.witness_problems or []
+               if isinstance(p, dict) and p.get("code") in RUNNER_FORGERIES]
     if refused:
         problems["cpu"] = problems["api_calls"] = problems["processes"] = refused[0]
     tasks = _unmatched_task(final.evidence, verdict.witnessed_tasks, reported_pid == verdict.runner_pid)
