@@ -85,7 +85,9 @@ def test_a_pool_sharing_a_managers_dict_is_three_workers_and_one_manager(student
     assert result.value == {"a": 2, "b": 1, "c": 1}
     assert result.witnessed
     workers = started_processes(result)
-    assert [p["role"] for p in workers] == ["pool"] * 3, result.processes
+    # A worker the with-block's terminate() stops before it ran never says what it is: still one of the three.
+    assert len(workers) == 3 and {p["role"] for p in workers} <= {"pool", "unannounced"}, result.processes
+    assert "pool" in {p["role"] for p in workers}
     assert [p["target"] for p in started_processes(result, "manager")] == ["BaseManager._run_server"]
     assert not any(p["alive_at_end"] for p in workers)
     helpers = started_processes(result, "helper")  # a fork server under forkserver, a resource tracker

@@ -16,7 +16,7 @@ from .curriculum import Exercise
 from .diagnose import child_crash, differing, element_text, first_difference, index_list, started_with
 from .evidence import (
     calls, require_clean_exit, require_no_crash, require_untampered, require_work_in_children, started_processes,
-    task_records, worker_pids,
+    still_running, task_records, worker_pids,
 )
 from .feedback import short, worker_error
 from .guard import check_dynamic, check_guard, check_static
@@ -36,6 +36,6 @@ __all__ = [
     "check_speedup", "check_static", "child_crash", "count_primes_below", "differing", "element_text", "fail",
     "find_races", "first_difference", "first_unlocked_place", "guard_blocks", "index_list", "judge_races",
     "partial", "race_text", "require_clean_exit", "require_no_crash", "require_untampered", "require_work_in_children",
-    "run_call", "short", "started_processes", "started_with", "task", "task_records", "usable_cpus",
+    "run_call", "short", "started_processes", "started_with", "still_running", "task", "task_records", "usable_cpus",
     "worker_error", "worker_pids",
 ]

@@ -46,8 +46,9 @@ def calls(result: CallResult, api: str, from_student: bool = True) -> int:
     return int(entry.get("from_student" if from_student else "calls", 0))
 
 
-WORKER_ROLES = ("process", "pool", "executor")
-"""Processes that do a student's work: their own ``Process`` (or subclass), a Pool's or an executor's worker."""
+WORKER_ROLES = ("process", "pool", "executor", "unannounced")
+"""Processes that do a student's work: their own ``Process`` (or subclass), a Pool's or an executor's worker,
+and a multiprocessing child stopped before it could say which (a Pool's worker terminated before it ran)."""
 
 
 def started_processes(result: CallResult, *roles: str) -> list[dict]:
@@ -76,12 +77,22 @@ def worker_pids(result: CallResult, task: str | None = None) -> set[int]:
             if r.get("pid") != result.runner_pid and (task is None or r.get("task") == task)}
 
 
+def still_running(result: CallResult) -> list[dict]:
+    """Processes the call started that were still alive when the function returned (multiprocessing's own
+    helpers left out): the witness's when ``witnessed``, else the runner's report."""
+    __tracebackhide__ = True
+    if result.witnessed and result.processes_seen is not None:
+        return [p for p in result.processes if p.get("alive_at_end") and p.get("role") != "helper"]
+    return list(result.live_children)
+
+
 def require_clean_exit(result: CallResult, what: str) -> None:
     """Fail unless the call left no process running and no shared memory behind."""
     __tracebackhide__ = True
     require_untampered(result, "processes")
-    if result.live_children:
-        count = len(result.live_children)
+    live = still_running(result)
+    if live:
+        count = len(live)
         raise CheckFailed(
             f"{count} child process{'es were' if count > 1 else ' was'} still running when {what} returned. "
             "join() every Process you start, and use a Pool or executor in a with-block (or close() and "

@@ -25,7 +25,7 @@ import time
 from mpgrade_sandboxed import witness
 
 __all__ = ["exit_after", "square", "pause_square", "big_result", "echo_after", "double_or_fail",
-           "record_pid", "burn_cpu"]
+           "record_pid", "burn_cpu", "slow_numbers"]
 
 PAUSE_S = 0.1
 BIG_RESULT_BYTES = 100_000
@@ -128,3 +128,38 @@ def double_or_fail(x: int) -> int:
     if x < 0:
         raise ValueError(f"negative input {x}")
     return 2 * x
+
+
+SLOW_SQUARE_S = 0.25
+
+
+class _SlowInt(int):
+    """An int whose product with an int (``n * n``, ``n ** 2``) takes ``SLOW_SQUARE_S``, witnessed as task
+    "slow_square": for code that squares numbers with a function of its own (ex02's ``square``), the grader
+    passes these as the numbers and sees when each square ran, and where. Pickles as itself (spawn too)."""
+
+    def __mul__(self, other: object) -> object:
+        if not isinstance(other, int):
+            return int(self) * other  # type: ignore[operator]
+        started, cpu = _begin("slow_square", [int(self)])
+        time.sleep(SLOW_SQUARE_S)
+        _record("slow_square", [int(self)], started, cpu)
+        return int(self) * int(other)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, exponent: object, modulo: object = None) -> object:
+        if not isinstance(exponent, int) or modulo is not None:
+            return pow(int(self), exponent, modulo)  # type: ignore[arg-type]
+        started, cpu = _begin("slow_square", [int(self)])
+        time.sleep(SLOW_SQUARE_S)
+        _record("slow_square", [int(self)], started, cpu)
+        return int(self) ** int(exponent)
+
+    def __reduce__(self) -> tuple:
+        return _SlowInt, (int(self),)
+
+
+slow_numbers = [_SlowInt(n) for n in (3, -1, 4, 1, -5, 9, 2, -6)]
+"""Numbers (not a function): ``mpgrade.task("slow_numbers")`` is this list, whose squares each take
+``SLOW_SQUARE_S`` in the process that computes them (task "slow_square", args ``[n]``)."""

@@ -110,7 +110,9 @@ def task_mark(edge: str, task: str, args: list) -> bool:
 WORKER_ROLES = ("process", "pool", "executor")
 """Roles of the processes that do a student's work: their own Process, a Pool's worker, an executor's worker.
 The others a call may start: "manager" (a Manager's server), "helper" (multiprocessing's resource tracker
-or fork server, never announced), "other" (a process that never announced itself: os.fork, subprocess)."""
+or fork server, never announced), "unannounced" (a multiprocessing child stopped before it could announce
+itself, e.g. a Pool's worker terminated by the with-block before it ran: a worker, of some kind), "other"
+(anything else: subprocess, an exec)."""
 
 
 def role_of(process: Any) -> tuple[str, str]:
@@ -406,9 +408,15 @@ class Witness:
     def _started(self, entry: dict[str, Any], by_pid: dict[int, dict[str, Any]], end: float) -> dict[str, Any]:
         """A process the call started, as ``CallResult.processes`` carries it."""
         role = entry.get("role")
-        if role is None:
+        if role is None:  # never announced: a helper, a multiprocessing child stopped before it could, or other
+            command = entry.get("cmdline", "")
             parent = by_pid.get(entry["ppid"], {}).get("cmdline") or self.proctree.cmdline(entry["ppid"])
-            role = "helper" if self.proctree.is_helper(entry.get("cmdline", ""), parent) else "other"
+            if self.proctree.is_helper(command, parent):
+                role = "helper"
+            elif "multiprocessing" in command or command == parent:  # spawn_main, a fork server's or a fork
+                role = "unannounced"
+            else:
+                role = "other"
         live = {p["pid"] for p in self.call.get("live", [])}
         return {"pid": entry["pid"], "ppid": entry["ppid"], "role": role, "target": entry.get("target", ""),
                 "start": entry["first"], "last_seen": entry["last"], "cpu_s": entry["cpu_s"],

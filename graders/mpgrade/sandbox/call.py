@@ -80,7 +80,7 @@ class CallResult:
     """SharedMemory blocks the caller still had mapped when it returned (not closed); witnessed on Linux only."""
     processes: list = field(default_factory=list)
     """The processes the call started, as the witness saw them (empty when not ``witnessed``): pid, ppid, role
-    ("process", "pool", "executor", "manager", "helper", "other"), target, start, last_seen, cpu_s,
+    ("process", "pool", "executor", "unannounced", "manager", "helper", "other"), target, start, last_seen, cpu_s,
     alive_at_end. Graders read them through ``mpgrade.started_processes``."""
     evidence: list = field(default_factory=list)
     """Grader tasks that ran (task, args, pid, ppid, start, end, cpu_s): as the supervisor's witness saw them
