@@ -8,6 +8,8 @@ each was (``mpgrade.started_processes``), SharedMemory blocks left in
 from __future__ import annotations
 
 import sys
+import threading
+from multiprocessing import shared_memory
 
 import pytest
 
@@ -54,6 +56,11 @@ def subclass(n):
     for w in workers:
         w.join()
     return n
+
+
+def wait(seconds):
+    import time
+    time.sleep(seconds)
 
 
 def block(unlink, keep):
@@ -109,4 +116,39 @@ def test_blocks_left_and_blocks_still_mapped_are_kernel_facts(student, method, u
     name = result.value
     assert (name in result.shm_left) == (not unlink), result.shm_left
     assert (name in result.shm_mapped) == keep, result.shm_mapped
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_block_another_call_leaves_during_this_one_is_not_this_calls(student, method, leftovers):
+    """/dev/shm is shared by every call graded at once (outside bubblewrap): a block another grading leaks
+    while this call runs, held by none of this call's processes, is not charged to this student."""
+    foreign: list[shared_memory.SharedMemory] = []
+
+    def leak_meanwhile() -> None:
+        threading.Event().wait(0.3)
+        block = shared_memory.SharedMemory(create=True, size=64)
+        block.close()  # unmapped, not unlinked: what a neighbour that forgot unlink() leaves
+        foreign.append(block)
+
+    neighbour = threading.Thread(target=leak_meanwhile)
+    neighbour.start()
+    try:
+        result = student(method).call("wait", 1.0)
+    finally:
+        neighbour.join()
+        for block in foreign:
+            block.unlink()
+    assert foreign and foreign[0].name.lstrip("/") not in result.shm_left, result.shm_left
+    assert result.shm_left == []
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_multiprocessings_helpers_are_never_workers_nor_left_running(student, method, leftovers):
+    """A fork server or resource tracker first seen between its fork and its exec carries its parent's command
+    line; the end mark's reading names it a helper (it once counted as a worker left running, 1 run in 8)."""
+    for _ in range(4):
+        result = student(method).call("manager_and_pool", ["a"], 2)
+        assert not [p for p in result.processes if p["alive_at_end"] and p["role"] != "helper"], result.processes
     assert leftovers() == []

@@ -50,6 +50,8 @@ CLIENT_TIMEOUT_S = 10.0
 MAX_LINE = 4096
 MAX_PROCESSES = 2000
 MAX_TASKS = 10_000
+SHM_LOOKS = 5
+"""Looks (watchdog polls) after which a new /dev/shm name none of the call's processes held stops being checked."""
 _CREDS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 # What the witness refused, as codes (``Verdict.witness_problems``: {"code", "text"}); the trusted side decides
@@ -223,6 +225,27 @@ class Witness:
         now = time.time() if now is None else now
         for pid in pids:
             self._saw(pid, self.stat(pid), now, announced)
+        if "begin" in self.call and "end" not in self.call:
+            self._attribute_shm(pids)
+
+    def foreign_shm(self) -> set[str]:
+        """New /dev/shm names the witness looked at and never saw this call's processes hold: not its to sweep."""
+        return set(getattr(self, "shm_looks", {})) - getattr(self, "shm_ours", set())
+
+    def _attribute_shm(self, pids: list[int]) -> None:
+        """Which new names in /dev/shm this call's processes hold (map or keep open): on a machine grading
+        several calls at once /dev/shm is shared, and a name new since this call began may be another call's.
+        One listdir per look; the call's maps are read only while a new name is not yet placed (a few looks)."""
+        pending = self.proctree.shm_names() - self.shm_before - self.shm_ours
+        pending = {name for name in pending if self.shm_looks.get(name, 0) < SHM_LOOKS}
+        if not pending:
+            return
+        held = set()
+        for pid in pids:
+            held.update(self.proctree.shm_mapped(pid))
+        self.shm_ours |= pending & held
+        for name in pending - held:
+            self.shm_looks[name] = self.shm_looks.get(name, 0) + 1
 
     def _saw(self, pid: int, stat, now: float, announced: bool = False) -> dict[str, Any] | None:
         if stat is None:
@@ -347,6 +370,7 @@ class Witness:
         if edge == "begin":  # no /proc scan (it costs milliseconds): a child missed here only makes the span larger
             stats = {p["pid"]: self.stat(p["pid"]) for p in self.processes.values() if p["ppid"] == pid}
             self.shm_before = self.proctree.shm_names()
+            self.shm_ours, self.shm_looks = set(), {}
         else:  # one scan of every process of the call, which also counts as the call's last look at them
             stats = {child: self.stat(child) for child in self.descendants(zombies=True)}
             self.see([child for child, found in stats.items() if found is not None], now)
@@ -368,8 +392,12 @@ class Witness:
             # /dev/shm (not unlinked), and blocks the caller still has mapped (not closed) when it returned.
             new = self.proctree.shm_names() - getattr(self, "shm_before", set())
             if new:  # another call running next to this one may have made some: those it still holds are its own
+                self._attribute_shm([pid, *stats])
                 new = self.proctree.shm_not_held_outside(new, {pid, *stats})
-            self.call["shm_left"] = sorted(new)[:50]
+            # Left: new, held by no other call, and seen held by this call's processes (the runner's own list
+            # of the blocks it created is added on the trusted side, for a block made and dropped between looks).
+            self.call["shm_new"] = sorted(new)[:50]
+            self.call["shm_left"] = sorted(new & getattr(self, "shm_ours", set()))[:50]
             self.call["shm_mapped"] = self.proctree.shm_mapped(pid)[:50]
 
     @property
@@ -409,8 +437,12 @@ class Witness:
         """A process the call started, as ``CallResult.processes`` carries it."""
         role = entry.get("role")
         if role is None:  # never announced: a helper, a multiprocessing child stopped before it could, or other
-            command = entry.get("cmdline", "")
-            parent = by_pid.get(entry["ppid"], {}).get("cmdline") or self.proctree.cmdline(entry["ppid"])
+            # First seen between fork and exec, a helper still carries its parent's command line: the one read
+            # at the end mark (every live process's) is the truth for those still running.
+            live = {p["pid"]: p for p in self.call.get("live", [])}
+            command = live.get(entry["pid"], {}).get("cmdline") or entry.get("cmdline", "")
+            parent = (live.get(entry["pid"], {}).get("parent_cmdline") or by_pid.get(entry["ppid"], {}).get("cmdline")
+                      or self.proctree.cmdline(entry["ppid"]))
             if self.proctree.is_helper(command, parent):
                 role = "helper"
             elif "multiprocessing" in command or command == parent:  # spawn_main, a fork server's or a fork
@@ -436,6 +468,7 @@ class Witness:
             call = {"begin": begin["t"], "end": end["t"],
                     "started": [self._started(p, parents, end["t"]) for p in started],
                     "shm_left": self.call.get("shm_left", []), "shm_mapped": self.call.get("shm_mapped", []),
+                    "shm_new": self.call.get("shm_new", []),
                     "shm_witnessed": self.proctree.ON_LINUX,
                     "self_cpu_s": (end["self_ticks"] - begin["self_ticks"]) / self.ticks,
                     "children_cpu_s": (end["reaped_ticks"] - begin["reaped_ticks"]) / self.ticks,

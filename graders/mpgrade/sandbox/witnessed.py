@@ -65,7 +65,11 @@ def reconcile(result: CallResult, verdict: Verdict, final: Result | None, report
         result.processes_seen = int(call.get("processes_started", 0))
         result.processes = [dict(p) for p in call.get("started") or []]
         if call.get("shm_witnessed"):  # what the kernel shows, not what the runner's counters say
-            result.shm_left = list(call.get("shm_left") or [])
+            # Still in /dev/shm and held by no other call: the call's own if the witness saw its processes hold
+            # it, or if the runner says the caller created it (only ever adds a block that really is there).
+            new = set(call.get("shm_new") or [])
+            reported = set(final.shm_left or []) if final is not None else set()
+            result.shm_left = sorted(set(call.get("shm_left") or []) | (new & reported))
             result.shm_mapped = list(call.get("shm_mapped") or [])
     if final is None:
         return
