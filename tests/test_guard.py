@@ -154,3 +154,12 @@ def test_a_script_failing_inside_a_function_costs_that_function_not_the_guard(le
     problem, own = _script_problem(student("local_function_to_process"), "spawn", timeout=30)
     assert problem and not own
     assert leftovers() == []
+
+
+def test_constants_built_by_calls_that_start_nothing_are_not_work_at_import(tmp_path):
+    """The docs' `CTX = get_context(...)` and a CPU-count constant are values; a Lock made at import is not
+    the parent's in a spawned child, so it still counts as work at import."""
+    module = tmp_path / "demo.py"
+    module.write_text('import multiprocessing, os\nLIMITS = [1, 2]\nCTX = multiprocessing.get_context("spawn")\n'
+                      "N = min(len(LIMITS), os.cpu_count() or 1)\nLOCK = multiprocessing.Lock()\n", encoding="utf-8")
+    assert [f.line for f in static_findings(module)] == [5]

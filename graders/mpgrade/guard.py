@@ -28,8 +28,14 @@ SCRIPT_METHODS = ("spawn", "forkserver")
 SAFE_CALLS = {
     "TypeVar", "NamedTuple", "namedtuple", "field", "dataclass", "frozenset", "tuple", "range", "dict",
     "list", "set", "Path", "getLogger", "compile", "Enum", "IntEnum", "object", "int", "float", "str",
+    # A context object, the CPU count and plain arithmetic on constants: values, no process, no shared state
+    # (issue 31: `CTX = multiprocessing.get_context("spawn")` is the docs' own idiom and cost a guard point).
+    "get_context", "cpu_count", "process_cpu_count", "min", "max", "len", "sorted", "sum", "abs", "round",
+    "bool", "bytes", "getenv", "partial", "Counter", "defaultdict", "OrderedDict", "deque", "dtype",
+    "array", "arange", "linspace", "zeros", "ones", "full",
 }
-"""Calls that are allowed in a constant assignment: they build a value and start nothing."""
+"""Calls that are allowed in a constant assignment: they build a value and start nothing (not a Lock, Queue
+or Value: one made at import is a different object in every spawned child, never the parent's)."""
 WORK_WORDS = ("Process", "Pool", "Executor", "start", "map", "submit", "run", "main")
 
 
