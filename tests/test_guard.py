@@ -161,5 +161,7 @@ def test_constants_built_by_calls_that_start_nothing_are_not_work_at_import(tmp_
     the parent's in a spawned child, so it still counts as work at import."""
     module = tmp_path / "demo.py"
     module.write_text('import multiprocessing, os\nLIMITS = [1, 2]\nCTX = multiprocessing.get_context("spawn")\n'
-                      "N = min(len(LIMITS), os.cpu_count() or 1)\nLOCK = multiprocessing.Lock()\n", encoding="utf-8")
-    assert [f.line for f in static_findings(module)] == [5]
+                      "N = min(len(LIMITS), os.cpu_count() or 1)\nLOCK = multiprocessing.Lock()\n"
+                      "class _Stop:\n    pass\nSTOP = _Stop()\nclass Worker(multiprocessing.Process):\n    pass\n"
+                      "W = Worker()\n", encoding="utf-8")
+    assert [f.line for f in static_findings(module)] == [5, 11]  # the Lock, the Process; not the sentinel

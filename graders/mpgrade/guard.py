@@ -83,20 +83,32 @@ def _calls(node: ast.AST) -> list[str]:
     return names
 
 
-def _is_allowed(node: ast.stmt) -> bool:
+def _plain_classes(tree: ast.Module) -> set[str]:
+    """The module's own top-level classes that are plain values to make (a sentinel class, a dataclass): no
+    base class that starts or shares anything (Process, Thread, a Pool, a Lock...)."""
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(base) for base in node.bases]
+            if not any(word in base for base in bases for word in (*WORK_WORDS, "Thread", "Lock", "Queue")):
+                found.add(node.name)
+    return found
+
+
+def _is_allowed(node: ast.stmt, own: frozenset[str] | set[str] = frozenset()) -> bool:
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
         return True
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
         return True  # a docstring or a bare constant
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         value = node.value
-        return value is None or all(name in SAFE_CALLS for name in _calls(value))
+        return value is None or all(name in SAFE_CALLS or name in own for name in _calls(value))
     if isinstance(node, ast.If) and not _is_guard(node):
         # `if TYPE_CHECKING:` / `if sys.version_info ...:` holding only allowed statements
-        return all(_is_allowed(n) for n in node.body + node.orelse)
+        return all(_is_allowed(n, own) for n in node.body + node.orelse)
     if isinstance(node, ast.Try):
-        return all(_is_allowed(n) for n in node.body + node.orelse + node.finalbody) and all(
-            _is_allowed(n) for handler in node.handlers for n in handler.body)
+        return all(_is_allowed(n, own) for n in node.body + node.orelse + node.finalbody) and all(
+            _is_allowed(n, own) for handler in node.handlers for n in handler.body)
     return _is_guard(node)
 
 
@@ -106,8 +118,9 @@ def static_findings(path: Path) -> list[Finding]:
     tree = ast.parse(source, filename=str(path))
     lines = source.splitlines()
     findings = []
+    own = _plain_classes(tree)
     for node in tree.body:
-        if _is_allowed(node):
+        if _is_allowed(node, own):
             continue
         text = lines[node.lineno - 1].strip() if node.lineno - 1 < len(lines) else ""
         starts = any(any(word in name for word in WORK_WORDS) for name in _calls(node))

@@ -300,6 +300,9 @@ class _TrackedShared:
         self.get_lock().__exit__(*exc)
 
     def get_obj(self) -> Any:
+        return self._raw()
+
+    def _raw(self) -> Any:
         return self._inner.get_obj() if hasattr(self._inner, "get_obj") else self._inner
 
     def __getattr__(self, name: str) -> Any:
@@ -313,17 +316,42 @@ class _TrackedShared:
 
 
 class TrackedValue(_TrackedShared):
-    """A shared Value whose reads and writes of ``.value`` are recorded."""
+    """A shared Value whose reads and writes of ``.value`` are recorded, also through ``get_obj()``."""
 
     @property
     def value(self) -> Any:
         on_read(self._id, "value", (0,))
-        return self.get_obj().value
+        return self._raw().value
 
     @value.setter
     def value(self, new: Any) -> None:
         on_write(self._id, "value", (0,))
-        self.get_obj().value = new
+        self._raw().value = new
+
+    def get_obj(self) -> Any:
+        """``counter.get_obj().value += 1`` goes around the synchronized wrapper: recorded all the same."""
+        return _TrackedCell(self)
+
+
+class _TrackedCell:
+    """What a TrackedValue's ``get_obj()`` hands out: the ctypes object, its ``.value`` recorded."""
+
+    def __init__(self, owner: TrackedValue) -> None:
+        object.__setattr__(self, "_owner", owner)
+
+    @property
+    def value(self) -> Any:
+        return self._owner.value
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        self._owner.value = new
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._owner._raw(), name)
+
+    def __repr__(self) -> str:
+        return repr(self._owner._raw())
 
 
 class TrackedArray(_TrackedShared):
@@ -337,15 +365,15 @@ class TrackedArray(_TrackedShared):
         return [index % len(self) if isinstance(index, int) and index < 0 else index]
 
     def __len__(self) -> int:
-        return len(self.get_obj())
+        return len(self._raw())
 
     def __getitem__(self, index: Any) -> Any:
         on_read(self._id, "array", self._indices(index))
-        return self.get_obj()[index]
+        return self._raw()[index]
 
     def __setitem__(self, index: Any, value: Any) -> None:
         on_write(self._id, "array", self._indices(index))
-        self.get_obj()[index] = value
+        self._raw()[index] = value
 
     def __iter__(self) -> Any:
         return iter(self[:])
