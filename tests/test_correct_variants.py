@@ -1,0 +1,82 @@
+"""The corpus of correct variants: a correct solution written another way than ours gets full marks.
+
+Each folder of ``tests/submissions/correct/`` is one correct way a student
+might write an exercise (``about.json`` says how it differs and where a
+student would learn it): contexts, ``kwargs=``, ``Process`` subclasses, a
+Pool where the reference starts Processes, executors, ``iter(queue.get,
+SENTINEL)``, connections as context managers, ``set_start_method`` under
+the guard, ... It is the oracle for "never docks a correct student", as the
+mistakes catalogue is for "names the cause".
+
+The default run grades every variant once, under the platform's default
+start method, every check but the speedup measurement (which has its own
+battery: tests/test_speedup.py, benchmarks/speedup.py). The full matrix,
+every variant and every catalogue entry under fork, spawn and forkserver and
+three seeds, speedup included, is marked ``matrix`` (``pytest -m matrix``;
+the same table: ``benchmarks/fairness.py``).
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import SUBMISSIONS
+from mpgrade import curriculum
+from mpgrade.direct import checks_of, grade_exercise, run_check
+
+CORPUS = SUBMISSIONS / "correct"
+VARIANTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+CATALOGUE = sorted(p.name for p in (SUBMISSIONS / "mistakes").iterdir() if (p / "expect.json").is_file())
+MEASURED_APART = ("test_primes_in_ranges_speedup",)
+"""Checks the default run leaves to their own battery (a speedup measurement costs seconds of both CPUs)."""
+SEEDS = (0, 1, 2)
+METHODS = ("fork", "spawn", "forkserver")
+
+
+def _exercise(folder: Path) -> str:
+    return next(folder.glob("ex*.py")).stem
+
+
+def test_the_corpus_has_eight_variants_of_every_exercise_each_saying_what_it_is():
+    per_exercise = Counter(_exercise(CORPUS / v) for v in VARIANTS)
+    assert set(per_exercise) == set(curriculum.names()), per_exercise
+    assert min(per_exercise.values()) >= 8, per_exercise
+    for variant in VARIANTS:
+        folder = CORPUS / variant
+        modules = [p.name for p in folder.iterdir() if p.suffix == ".py"]
+        assert len(modules) == 1 and variant.startswith(Path(modules[0]).stem), variant
+        about = json.loads((folder / "about.json").read_text(encoding="utf-8"))
+        assert about["variant"] and about["idiom"], variant
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_correct_variant_gets_full_marks(variant, leftovers):
+    folder = CORPUS / variant
+    exercise = _exercise(folder)
+    lost = {}
+    for check in checks_of(exercise):
+        if check in MEASURED_APART:
+            continue
+        outcome = run_check(exercise, check, folder)
+        if outcome.status != "passed":
+            lost[check] = f"{outcome.status}: {outcome.feedback}"
+    assert not lost, f"{variant} lost points:\n" + "\n".join(f"--- {c}\n{text}" for c, text in lost.items())
+    assert leftovers() == []
+
+
+@pytest.mark.matrix
+@pytest.mark.parametrize("entry", [f"correct/{v}" for v in VARIANTS] + [f"mistakes/{m}" for m in CATALOGUE])
+def test_same_file_same_grade_under_every_start_method_and_seed(entry, leftovers):
+    folder = SUBMISSIONS / entry
+    exercise = _exercise(folder)
+    scores = {(method, seed): grade_exercise(exercise, folder, start_method=method, seed=seed)
+              for method in METHODS for seed in SEEDS}
+    values = {key: outcome.score for key, outcome in scores.items()}
+    assert len(set(values.values())) == 1, (values, {k: o.lost() for k, o in scores.items()})
+    if entry.startswith("correct/"):
+        outcome = next(iter(scores.values()))
+        assert outcome.score == outcome.max_score, outcome.lost()
+    assert leftovers() == []
