@@ -234,7 +234,9 @@ def _script_problem(student, method: str, timeout: float) -> tuple[str, bool]:
 
         error = result.error or {}
         where = error.get("where") or {}
+        # Not an untouched stub: a TODO that raises leaves nothing for the guard to have been checked with.
         own = (result.status == "raised" and where.get("function") not in (None, "<module>", "main")
+               and error.get("type") != "NotImplementedError" and not where.get("todo")
                and not any(word in str(error.get("message")) for word in PICKLE_WORDS))
         return explain(result, "the script", student.module_file, limit, student.path), own
     failures = [f for f in result.child_failures if f.get("exitcode")]
@@ -247,7 +249,7 @@ def _script_problem(student, method: str, timeout: float) -> tuple[str, bool]:
         if crash and "\n  at " in crash and not any(word in result.stderr.text for word in PICKLE_WORDS):
             # The child ran the student's code and failed there: that line is the cause, not pickling.
             return (f"a child process it started failed:\n{crash}\nFix that line; the same error makes the "
-                    "exercise's own checks fail."), True
+                    "exercise's own checks fail."), "NotImplementedError" not in crash and "TODO" not in crash
         return (f"a child process it started exited with code {first['exitcode']}." + output_tail(result)
                 + "\nUnder spawn a child gets its target function by importing your module; it must be "
                   "defined at the top level (no lambda, no function defined inside another)."), False
