@@ -7,8 +7,10 @@ import re
 import pytest
 
 from mpgrade import (
-    Exercise, calls, check, check_dynamic, check_static, count_primes_below, fail, guard_blocks, require_clean_exit,
+    CheckFailed, Exercise, GradingError, calls, check, check_dynamic, check_static, count_primes_below, fail,
+    guard_blocks, require_clean_exit, short, started_processes,
 )
+from mpgrade.feedback import _raised
 
 
 EXERCISE = Exercise(
@@ -23,20 +25,68 @@ EXERCISE = Exercise(
 LINE = re.compile(r"^primes below (\d+): (\d+)$", re.MULTILINE)
 
 
+def _each(student, function: str, cases: list[tuple], labels: list[str], timeout: float):
+    """``student.each`` on a check's cases, in one sandbox; a hang names the case it stopped in (the last case
+    mark the driver printed)."""
+    __tracebackhide__ = True
+    try:
+        return student.each(function, cases, timeout=timeout)
+    except GradingError:
+        raise
+    except CheckFailed as failure:
+        marks = re.findall(r"\[mpgrade\] case (\d+)", failure.feedback)
+        if not marks or int(marks[-1]) >= len(cases):
+            raise
+        index = int(marks[-1])
+        lines = [line for line in failure.feedback.splitlines() if "[mpgrade] case" not in line]
+        if lines and lines[-1].startswith("Your code printed"):
+            lines.pop()
+        call = f"{function}({', '.join(short(a) for a in cases[index])})"
+        where = f"the edge case {call} ({labels[index]})" if labels[index] else f"the case {call}"
+        raise CheckFailed(f"On {where}:\n" + "\n".join(lines)) from None
+
+
 @pytest.mark.points(3)
 def test_top_level_only_defines_things(student):
     """the module's top level only imports and defines things: nothing runs on import"""
     check_static(student.path)
 
 
+PARALLEL_EDGES = (("a single limit", [7], 2), ("more processes than limits", [10, 20], 4), ("no limits", [], 2),
+                  ("the default number of processes", [30, 40, 50], None))
+"""Fixed edge cases of parallel_counts besides random limits: (what it is, limits, processes)."""
+
+
 @pytest.mark.points(3)
 def test_parallel_counts_works_under_spawn(student, rng):
-    """parallel_counts gives the right counts with a Pool, also when workers are spawned"""
+    """parallel_counts gives the right counts, computed by a Pool's worker processes (seen from outside), also
+    when workers are spawned: random limits, and fixed edge cases (one limit, more processes than limits, no
+    limits, the default number of processes)"""
     limits = [rng.randrange(5_000, 40_000) for _ in range(4)]
-    result = student.call("parallel_counts", limits, 2, timeout=60)
-    expected = [count_primes_below(limit) for limit in limits]
-    check(result.value == expected, f"parallel_counts({limits}, 2) returned {result.value}; expected {expected}.")
-    check(calls(result, "Pool.__init__") >= 1, "parallel_counts should use a multiprocessing.Pool.")
+    cases = [("", limits, 2), *PARALLEL_EDGES]
+    result, outcomes = _each(student, "parallel_counts", [(case, processes) for _, case, processes in cases],
+                             [c[0] for c in cases], 60)
+    for (label, case, processes), outcome in zip(cases, outcomes):
+        prefix = f"On a fixed edge case ({label}): " if label else ""
+        call = f"parallel_counts({case}, {processes})"
+        if "raised" in outcome:
+            fail(prefix + _raised(f"`{call}`", outcome["raised"], student.path, result.api_calls))
+        expected = [count_primes_below(limit) for limit in case]
+        check(outcome.get("value") == expected, f"{prefix}{call} returned {outcome.get('value')}; expected {expected}.")
+    pooled = started_processes(result, "pool") if result.witnessed else calls(result, "Pool.__init__")
+    if not pooled:
+        others = started_processes(result)
+        if calls(result, "ThreadPool.__init__"):
+            how = ("it uses a ThreadPool, whose workers are threads of the calling process. A ThreadPool needs no "
+                   "pickling, which is why it takes a lambda, but nothing runs in another process")
+        elif others:
+            how = (f"the work ran in {'an executor' if others[0].get('role') == 'executor' else 'other'} worker "
+                   "processes, not in a multiprocessing.Pool")
+        else:
+            how = "the counting ran in the calling process"
+        fail(f"parallel_counts started no Pool worker process: {how}. Keep the multiprocessing.Pool of the exercise, "
+             "and hand pool.map a function defined at the top level of the module (no lambda), which a worker "
+             "process can import by name.")
     require_clean_exit(result, "parallel_counts")
 
 
