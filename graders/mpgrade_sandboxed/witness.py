@@ -228,10 +228,6 @@ class Witness:
         if "begin" in self.call and "end" not in self.call:
             self._attribute_shm(pids)
 
-    def foreign_shm(self) -> set[str]:
-        """New /dev/shm names the witness looked at and never saw this call's processes hold: not its to sweep."""
-        return set(getattr(self, "shm_looks", {})) - getattr(self, "shm_ours", set())
-
     def _attribute_shm(self, pids: list[int]) -> None:
         """Which new names in /dev/shm this call's processes hold (map or keep open): on a machine grading
         several calls at once /dev/shm is shared, and a name new since this call began may be another call's.

@@ -211,10 +211,10 @@ def shm_entries() -> set[str]:
         return set()
 
 
-def sweep_shm(before: set[str], spare: set[str] = frozenset()) -> list[str]:
-    """Remove what appeared in /dev/shm during the call and nobody has open any more, except ``spare`` (the
-    blocks the witness saw appear but never saw the call's processes hold: another call's, graded next to it)."""
-    new = shm_entries() - before - set(spare)
+def sweep_shm(before: set[str]) -> list[str]:
+    """Remove what appeared in /dev/shm during the call and nobody has open any more (a block this call made
+    and dropped between two looks cannot be told from a neighbour's leak: both are garbage now)."""
+    new = shm_entries() - before
     if not new:
         return []
     inodes = {}
@@ -323,7 +323,7 @@ def main(runtime_parent: str, config_path: str) -> int:
         subreaper=subreaper, cgroup=cgroup_mode, peak_processes=max(peak_processes, len(killed)),
         peak_memory_mb=round(peak_memory / 2**20),
         limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
-        shm_swept=sweep_shm(shm_before, witness.foreign_shm() if witness is not None else set()) if not left else [],
+        shm_swept=sweep_shm(shm_before) if not left else [],
         tree_cpu_s=_tree_cpu(), **(witness.report() if witness is not None else {}),
     )
     sys.stdout.write(verdict.to_line())

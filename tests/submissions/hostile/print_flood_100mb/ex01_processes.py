@@ -3,10 +3,14 @@ import multiprocessing
 import sys
 
 
+FLOODED = []
+
+
 def run_in_processes(func, args_list):
     line = "x" * 1023 + "\n"
-    for _ in range(100 * 1024):
+    for _ in range(0 if FLOODED else 100 * 1024):  # once per process: a check may call it for several cases
         sys.stdout.write(line)
+    FLOODED.append(True)
     processes = [multiprocessing.Process(target=func, args=tuple(args)) for args in args_list]
     for process in processes:
         process.start()

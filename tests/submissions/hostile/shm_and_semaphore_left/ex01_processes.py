@@ -13,7 +13,7 @@ def run_in_processes(func, args_list):
         block = shared_memory.SharedMemory(create=True, size=4096)
         resource_tracker.unregister(block._name, "shared_memory")  # what track=False does
     block.close()
-    _multiprocessing.SemLock(1, 1, 1, f"/mp-hostile-{os.getpid()}", False)
+    _multiprocessing.SemLock(1, 1, 1, f"/mp-hostile-{os.getpid()}-{os.urandom(4).hex()}", False)  # once per call of it
     processes = [multiprocessing.Process(target=func, args=tuple(args)) for args in args_list]
     for process in processes:
         process.start()
