@@ -418,13 +418,18 @@ def test_workers_attach_to_a_shared_memory_block(student, rng):
 
 @pytest.mark.points(3)
 def test_block_is_closed_and_unlinked(student, rng):
-    """parallel_scale unlinks its block in its own process, not in the workers (nothing of it is left in
-    /dev/shm, as the kernel shows), closes it there too (a close() of the block in parallel_scale or a function it
-    calls, read from the source: CPython closes a forgotten block by itself when the function returns), and
-    leaves no worker running: a random array and the fixed edge cases"""
+    """parallel_scale closes and unlinks its block in its own process, and leaves no worker running
+
+    Unlinked: nothing of it is left in /dev/shm, as the kernel shows. Closed: a close() of the block in
+    parallel_scale or a function it calls, read from the source (CPython closes a forgotten block by itself
+    when the function returns). A random array and the fixed edge cases."""
     cases = _cases(rng, 3.0, 2)
-    result, _ = _each(student, "parallel_scale", [(array, factor, n) for _, array, factor, n in cases],
-                      [c[0] for c in cases], 90)
+    result, outcomes = _each(student, "parallel_scale", [(array, factor, n) for _, array, factor, n in cases],
+                             [c[0] for c in cases], 90)
+    for (label, _, _, n), outcome in zip(cases, outcomes):
+        if "raised" in outcome:  # its error first (a stub's TODO, a crash): the block's fate follows from it
+            fail(_raised(f"`parallel_scale(<array>, 3.0, {n})` ({label or 'a random array'})", outcome["raised"], student.path,
+                         result.api_calls))
     use = _block_use(student, result)
     if use.worker_unlinks:
         place = use.worker_unlinks[0]
