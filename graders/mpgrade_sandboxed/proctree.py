@@ -232,12 +232,15 @@ def resident_bytes(pids: list[int]) -> int:
 SHM_DIR = "/dev/shm"
 
 
-def shm_names() -> set[str]:
-    """The SharedMemory blocks in /dev/shm now (named semaphores, ``sem.*``, left out); empty off Linux."""
+def shm_names(root: str = "") -> set[str]:
+    """The SharedMemory blocks in /dev/shm now (named semaphores, ``sem.*``, left out); empty off Linux.
+
+    ``root``: ``/proc/PID/root`` to see the /dev/shm of ``PID``'s mount namespace (bubblewrap gives the
+    runner a private one)."""
     if not ON_LINUX:
         return set()
     try:
-        return {name for name in os.listdir(SHM_DIR) if not name.startswith("sem.")}
+        return {name for name in os.listdir(root + SHM_DIR) if not name.startswith("sem.")}
     except OSError:
         return set()
 
@@ -258,13 +261,13 @@ def shm_mapped(pid: int) -> list[str]:
     return found
 
 
-def shm_not_held_outside(names: set[str], inside: set[int]) -> set[str]:
+def shm_not_held_outside(names: set[str], inside: set[int], root: str = "") -> set[str]:
     """Those of ``names`` (in /dev/shm) that no live process outside ``inside`` has mapped or open: on a machine
     grading several calls at once, a block new since a call began is that call's only if no other call holds it."""
     inodes = {}
     for name in names:
         try:
-            inodes[name] = os.lstat(os.path.join(SHM_DIR, name)).st_ino
+            inodes[name] = os.lstat(root + os.path.join(SHM_DIR, name)).st_ino
         except OSError:
             continue
     busy = holding(set(inodes.values()), skip=inside)

@@ -228,11 +228,16 @@ class Witness:
         if "begin" in self.call and "end" not in self.call:
             self._attribute_shm(pids)
 
+    def _shm_root(self) -> str:
+        """Where the runner's /dev/shm is seen from here: its own mount namespace's (bubblewrap gives it a
+        private one), the same as ours without namespaces."""
+        return f"/proc/{self.runner_pid}/root" if self.runner_pid else ""
+
     def _attribute_shm(self, pids: list[int]) -> None:
         """Which new names in /dev/shm this call's processes hold (map or keep open): on a machine grading
         several calls at once /dev/shm is shared, and a name new since this call began may be another call's.
         One listdir per look; the call's maps are read only while a new name is not yet placed (a few looks)."""
-        pending = self.proctree.shm_names() - self.shm_before - self.shm_ours
+        pending = self.proctree.shm_names(self._shm_root()) - self.shm_before - self.shm_ours
         pending = {name for name in pending if self.shm_looks.get(name, 0) < SHM_LOOKS}
         if not pending:
             return
@@ -365,7 +370,7 @@ class Witness:
             return
         if edge == "begin":  # no /proc scan (it costs milliseconds): a child missed here only makes the span larger
             stats = {p["pid"]: self.stat(p["pid"]) for p in self.processes.values() if p["ppid"] == pid}
-            self.shm_before = self.proctree.shm_names()
+            self.shm_before = self.proctree.shm_names(self._shm_root())
             self.shm_ours, self.shm_looks = set(), {}
         else:  # one scan of every process of the call, which also counts as the call's last look at them
             stats = {child: self.stat(child) for child in self.descendants(zombies=True)}
@@ -386,10 +391,10 @@ class Witness:
                                  for child in below if stats[child].state != "Z"]
             # Kernel facts a student's SharedMemory use leaves: names created during the call and still in
             # /dev/shm (not unlinked), and blocks the caller still has mapped (not closed) when it returned.
-            new = self.proctree.shm_names() - getattr(self, "shm_before", set())
+            new = self.proctree.shm_names(self._shm_root()) - getattr(self, "shm_before", set())
             if new:  # another call running next to this one may have made some: those it still holds are its own
                 self._attribute_shm([pid, *stats])
-                new = self.proctree.shm_not_held_outside(new, {pid, *stats})
+                new = self.proctree.shm_not_held_outside(new, {pid, *stats}, self._shm_root())
             # Left: new, held by no other call, and seen held by this call's processes (the runner's own list
             # of the blocks it created is added on the trusted side, for a block made and dropped between looks).
             self.call["shm_new"] = sorted(new)[:50]
