@@ -10,7 +10,8 @@ mistakes catalogue is for "names the cause".
 
 The default run grades every variant once, under the platform's default
 start method, every check but the speedup measurement (which has its own
-battery: tests/test_speedup.py, benchmarks/speedup.py). The full matrix,
+battery: tests/test_speedup.py, benchmarks/speedup.py), three variants at
+once in worker processes. The full matrix,
 every variant and every catalogue entry under fork, spawn and forkserver and
 three seeds, speedup included, is marked ``matrix`` (``pytest -m matrix``;
 the same table: ``benchmarks/fairness.py``).
@@ -18,14 +19,16 @@ the same table: ``benchmarks/fairness.py``).
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from conftest import SUBMISSIONS
 from mpgrade import curriculum
-from mpgrade.direct import checks_of, grade_exercise, run_check
+from mpgrade.direct import grade_exercise, lost_checks
 
 CORPUS = SUBMISSIONS / "correct"
 VARIANTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
@@ -52,19 +55,30 @@ def test_the_corpus_has_eight_variants_of_every_exercise_each_saying_what_it_is(
         assert about["variant"] and about["idiom"], variant
 
 
+GRADED_AT_ONCE = 3
+"""Variants graded at once by the default run, each in a worker process of its own (its own sandbox template):
+most of a check's time is spent waiting for processes to start and end, so 3 on 2 cores take about half the
+time of one after another (the checks are built to be right under load)."""
+
+
+@pytest.fixture(scope="module")
+def corpus_grades(request: pytest.FixtureRequest):
+    """The selected variants graded in the background from the first test on: variant -> future of its lost
+    checks (in the order the tests run, so each test waits only for its own)."""
+    selected = [item.callspec.params["variant"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_a_correct_variant_gets_full_marks"]
+    pool = ProcessPoolExecutor(GRADED_AT_ONCE, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield {variant: pool.submit(lost_checks, _exercise(CORPUS / variant), CORPUS / variant, MEASURED_APART)
+               for variant in selected}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_a_correct_variant_gets_full_marks(variant, leftovers):
-    folder = CORPUS / variant
-    exercise = _exercise(folder)
-    lost = {}
-    for check in checks_of(exercise):
-        if check in MEASURED_APART:
-            continue
-        outcome = run_check(exercise, check, folder)
-        if outcome.status != "passed":
-            lost[check] = f"{outcome.status}: {outcome.feedback}"
+def test_a_correct_variant_gets_full_marks(variant, corpus_grades):
+    lost = corpus_grades[variant].result(timeout=900)
     assert not lost, f"{variant} lost points:\n" + "\n".join(f"--- {c}\n{text}" for c, text in lost.items())
-    assert leftovers() == []
 
 
 @pytest.mark.matrix

@@ -116,3 +116,17 @@ def grade_exercise(exercise: str, submission: Path, start_method: str = DEFAULT_
     score = sum(points[c] * (o.fraction if o.status == "failed" else float(o.status == "passed"))
                 for c, o in outcomes.items())
     return ExerciseOutcome(round(score, 6), sum(points.values()), outcomes)
+
+
+def lost_checks(exercise: str, submission: Path, skip: tuple[str, ...] = (), start_method: str = DEFAULT_START_METHOD,
+                seed: int = 0) -> dict[str, str]:
+    """Each check of ``exercise`` (but ``skip``) that did not pass -> its status and feedback. Plain data, so
+    it can run in a worker process of the kit's own tests (which grade many submissions at once)."""
+    lost = {}
+    for check in checks_of(exercise):
+        if check in skip:
+            continue
+        outcome = run_check(exercise, check, submission, start_method, seed)
+        if outcome.status != "passed":
+            lost[check] = f"{outcome.status}: {outcome.feedback}"
+    return lost
