@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 
 from mpgrade import (
-    Exercise, RaceRun, calls, check, child_crash, fail, first_unlocked_place, judge_races, require_clean_exit,
+    Exercise, RaceRun, calls, check, child_crash, fail, find_races, first_unlocked_place, judge_races, require_clean_exit,
     started_processes, still_running, worker_error,
 )
 from mpgrade.feedback import _raised
@@ -131,6 +131,19 @@ def _check_values(student, result, cases, outcomes) -> None:
              "process the Value itself, and return counter.value after joining them all.")
 
 
+def _only_lost_updates(student, result, cases, outcomes) -> bool:
+    """Some case came back short, every one returned an int no larger than it should, the processes were started
+    one per n_processes, joined, and none crashed: what lost updates leave, and nothing else."""
+    values = [o.get("value") for o in outcomes]
+    if any("raised" in o for o in outcomes) or any(not isinstance(v, int) or isinstance(v, bool) for v in values):
+        return False
+    expected = [p * n for p, n in cases]
+    if values == expected or any(v > e for v, e in zip(values, expected)):
+        return False
+    return not (_unjoined_text(result, _own_processes(result)) or _process_count_problem(result, cases, strict=True)
+                or _crash(result, student))
+
+
 @pytest.mark.points(3)
 def test_increment_holds_the_lock_for_each_update(student, rng):
     """increment holds the counter's lock around each read-and-write of counter.value"""
@@ -149,9 +162,11 @@ def test_increment_holds_the_lock_for_each_update(student, rng):
 @pytest.mark.points(3)
 def test_parallel_count_loses_no_update(student, rng):
     """parallel_count returns n_processes * n_increments (1 process, 0 or 1 increments, contention): no update is lost"""
-    result, outcomes = student.each("parallel_count", EDGE_COUNTS, timeout=60)
-    _check_values(student, result, EDGE_COUNTS, outcomes)
+    edges, outcomes = student.each("parallel_count", EDGE_COUNTS, timeout=60)
     runs = []
+    short = _only_lost_updates(student, edges, EDGE_COUNTS, outcomes)
+    if not short:
+        _check_values(student, edges, EDGE_COUNTS, outcomes)
     for _ in range(3):
         processes, increments = rng.randrange(2, 4), rng.randrange(200, 600)
         result = student.call("parallel_count", processes, increments, timeout=60, races=True)
@@ -168,6 +183,11 @@ def test_parallel_count_loses_no_update(student, rng):
                  f"started {started} process(es) for n_processes={processes}: start one Process per n_processes, "
                  "each running increment(counter, n_increments).")
         runs.append(RaceRun(processes * increments, got, result))
+    if short:
+        if not any(find_races(run.result) for run in runs):  # short without a race recorded: not lost updates
+            _check_values(student, edges, EDGE_COUNTS, outcomes)
+        # Lost updates: the race runs name the racy line; the edge cases count as evidence too.
+        runs.append(RaceRun(sum(p * n for p, n in EDGE_COUNTS), sum(o["value"] for o in outcomes), edges))
     judge_races(runs, student.path, "Hold the counter's lock around the whole `counter.value += 1` "
                               "(with counter.get_lock(): ...), in every process.")
 
