@@ -31,6 +31,24 @@ def _submission(path: str) -> Path | None:
     return submission
 
 
+def _confinement_first_line(args: argparse.Namespace) -> bool:
+    """Say first when student code will not be confined here; False (after saying why) when it must be and
+    cannot. ``--require-confinement`` passes on to the grading processes as MPGRADE_REQUIRE_CONFINEMENT."""
+    from .sandbox import confinement
+
+    if getattr(args, "require_confinement", False):
+        os.environ["MPGRADE_REQUIRE_CONFINEMENT"] = "yes"
+    required = os.environ.get("MPGRADE_REQUIRE_CONFINEMENT", "no").lower() in ("yes", "true", "1")
+    sandbox = confinement.from_environment()
+    if required and confinement.refusal(sandbox):
+        print(f"mpgrade: {confinement.refusal(sandbox)}", file=sys.stderr)
+        return False
+    warning = confinement.unconfined_warning(sandbox)
+    if warning:
+        print(warning, flush=True)
+    return True
+
+
 MAX_DEFAULT_WORKERS = 4
 """More xdist workers than this each pay pytest's start-up for a handful of checks."""
 
@@ -56,6 +74,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         chosen = curriculum.select(args.exercises)
     except ValueError as problem:
         print(f"mpgrade: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if not _confinement_first_line(args):
         return EXIT_USAGE
     workers = args.workers or default_workers(len(chosen), machine.usable_cpus())
     try:
@@ -128,6 +148,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import grade_class, summary_text
     from .shards import resolve
 
+    if not _confinement_first_line(args):
+        return EXIT_USAGE
     try:
         shard = resolve(args.shard, os.environ)
         summary = grade_class(Path(args.submissions), Path(args.out), workers=args.workers,
@@ -270,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="in a GitHub Actions step: write each exercise's autograding-reporter payload to "
                             "$GITHUB_OUTPUT (output name = runner id, e.g. ex01) and exit 0 whenever grading "
                             "produced a report")
+    check.add_argument("--require-confinement", action="store_true",
+                       help="refuse to grade unless student code is confined (bubblewrap or Landlock)")
     check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],
                        help="pass the rest of the line to pytest")
     check.set_defaults(run=cmd_check)
@@ -292,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade_.add_argument("--exercises", help="grade only these exercises, e.g. ex01,ex05 (default: all)")
     grade_.add_argument("--budget", type=float, default=900.0,
                         help="seconds one student's grading may take before it is stopped (default: %(default)s)")
+    grade_.add_argument("--require-confinement", action="store_true",
+                        help="refuse to grade unless student code is confined (bubblewrap or Landlock)")
     _canvas_options(grade_)
     grade_.set_defaults(run=cmd_grade)
 

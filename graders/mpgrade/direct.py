@@ -11,6 +11,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,11 +59,12 @@ def check_function(grader, check: str):
 
 
 def run_check(exercise: str, check: str, submission: Path, start_method: str = DEFAULT_START_METHOD,
-              seed: int = 0, timeout_factor: float = 1.0, namespaces: str = "auto") -> CheckOutcome:
-    """Run ``check`` (a test function name) of ``exercise``'s grader against ``submission``."""
+              seed: int = 0, timeout_factor: float = 1.0, namespaces: str = "auto", **settings: Any) -> CheckOutcome:
+    """Run ``check`` (a test function name) of ``exercise``'s grader against ``submission``; ``settings``: other
+    ``GradingSettings`` fields (``landlock``, ``max_written_mb``, ...)."""
     function = check_function(load_grader(exercise), check)
     settings = GradingSettings(Path(submission).resolve(), start_method, timeout_factor, seed, None,
-                               namespaces=namespaces)
+                               namespaces=namespaces, **settings)
     details: dict = {}
     fixtures = {"student": Student(settings, exercise), "rng": random.Random(f"{seed}:{check}"),
                 "grading_settings": settings, "check_details": details}

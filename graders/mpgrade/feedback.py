@@ -133,6 +133,11 @@ def specific_cause(error: dict, student_file: Path | None = None, api_calls: dic
     if "buffer is too small" in message:
         return ("The shared memory block is smaller than the array viewed on it: its size is in bytes, so "
                 "create it with size=array.nbytes (not the number of elements).")
+    if kind == "PermissionError":
+        return ("The grader's sandbox (or the system) refused this. While graded, your code may read only Python "
+                "and your own files, write only in its current folder (a relative path, or the tempfile module) "
+                "and in shared memory, and may not open network connections or signal processes it did not "
+                "start. The exercise needs none of that: remove the access.")
     if kind == "NameError" and student_file is not None:
         match = re.search(r"name '(\w+)' is not defined", message)
         line = defined_under_guard(student_file, match.group(1)) if match else None
@@ -218,7 +223,7 @@ def _pool_loop(result: CallResult, action: str, module_file: str, student_file: 
 
 
 def _over_limit(result: CallResult, action: str, module_file: str) -> str:
-    """A call stopped for having too many processes or using too much memory."""
+    """A call stopped for having too many processes, using too much memory or writing too much."""
     figures = result.supervision
     limits = figures.get("limits") or {}
     if result.phase in ("starting", "importing"):
@@ -232,6 +237,11 @@ def _over_limit(result: CallResult, action: str, module_file: str) -> str:
                 "processes that start processes (or os.fork() in a loop) never stops growing. "
                 "Under spawn a file that starts processes at the top level does it again in every child: "
                 "put that code in main() under `if __name__ == \"__main__\":`.")
+    if result.limit == "written":
+        return (f"While {during}, your code wrote more than {limits.get('max_written_mb', '?')} MB in all "
+                f"({figures.get('peak_written_mb', '?')} MB seen in its folder and /dev/shm), so it was stopped. "
+                "Look for a file or a shared memory block written in a loop that never ends, or data written again "
+                "and again: an exercise needs a few MB at most.")
     return (f"While {during}, your processes together used more than {limits.get('max_memory_mb', '?')} MB of "
             f"memory ({figures.get('peak_memory_mb', '?')} MB seen), so the call was stopped. "
             "Look for a list or buffer that keeps growing, or data copied into every worker: "

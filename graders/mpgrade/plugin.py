@@ -50,6 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingError as exc:
         raise pytest.UsageError(str(exc)) from None
     workerinput = getattr(config, "workerinput", None)
+    if settings.require_confinement and workerinput is None:
+        from .sandbox.confinement import describe, refusal
+
+        problem = refusal(describe(settings.namespaces, settings.landlock))
+        if problem:
+            raise pytest.UsageError(problem)
     if workerinput is None:
         from .grading import follow_grading_parent
 

@@ -35,10 +35,13 @@ def environment(settings: GradingSettings) -> dict[str, Any]:
     env.update(start_method=settings.start_method, seed=settings.seed, timeout_factor=settings.timeout_factor,
                speedup_policy=settings.speedup_policy, mpgrade=kit_version(), graders=graders_digest(),
                limits={"max_processes": settings.max_processes, "max_memory_mb": settings.max_memory_mb,
-                       "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb})
-    from .sandbox.namespaces import environment_note
+                       "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb,
+                       "max_written_mb": settings.max_written_mb})
+    from .sandbox.confinement import describe
 
-    env["sandbox"] = environment_note(settings.namespaces)
+    sandbox = describe(settings.namespaces, settings.landlock)
+    env["sandbox"] = sandbox["note"]
+    env["confinement"] = sandbox["levels"]
     return env
 
 

@@ -76,6 +76,12 @@ def _namespaces(text: str) -> str:
     return text
 
 
+def _yes_no(text: str) -> bool:
+    if text.lower() not in ("yes", "no", "true", "false", "1", "0"):
+        raise ValueError("choose yes or no")
+    return text.lower() in ("yes", "true", "1")
+
+
 def _seed(text: str) -> int:
     return int(text)
 
@@ -122,10 +128,22 @@ SETTINGS = (
     Setting("max_file_mb", "--mpgrade-max-file-size", "MPGRADE_MAX_FILE_MB",
             "largest file (and SharedMemory block) a call may write, in MB (RLIMIT_FSIZE; default 256)",
             _positive_int, lambda: 256),
+    Setting("max_written_mb", "--mpgrade-max-written", "MPGRADE_MAX_WRITTEN_MB",
+            "stop a call that has written more than this many MB in all, its folder and /dev/shm together "
+            "(default 1024)",
+            _positive_int, lambda: 1024),
     Setting("namespaces", "--mpgrade-namespaces", "MPGRADE_NAMESPACES",
             "auto: run student code inside bubblewrap (no network, read-only files, the kit hidden) where a "
             "probe shows bwrap works; off: never (default auto)",
             _namespaces, lambda: "auto"),
+    Setting("landlock", "--mpgrade-landlock", "MPGRADE_LANDLOCK",
+            "auto: confine student code with Landlock (read only Python and the submission, write only the "
+            "call's folder and /dev/shm, no TCP, no signals outside the call) where the kernel has it; off: never "
+            "(default auto)",
+            _namespaces, lambda: "auto"),
+    Setting("require_confinement", "--require-confinement", "MPGRADE_REQUIRE_CONFINEMENT",
+            "refuse to grade unless student code is confined (namespaces or Landlock): yes or no (default no)",
+            _yes_no, lambda: False),
     Setting("report", "--mpgrade-report", "MPGRADE_REPORT",
             "write the mpgrade report v1 (JSON) to this path",
             lambda text: Path(text).expanduser().resolve(), lambda: None),
@@ -146,7 +164,10 @@ class GradingSettings:
     max_memory_mb: int = 4096
     max_address_space_mb: int = 2048
     max_file_mb: int = 256
+    max_written_mb: int = 1024
     namespaces: str = "auto"
+    landlock: str = "auto"
+    require_confinement: bool = False
 
 
 def resolve(from_option: Callable[[str], Any], from_ini: Callable[[str], Any],

@@ -82,8 +82,9 @@ class Student:
             timeout_s=limit, races=races,
             limits=Limits(max_processes=self.settings.max_processes, max_memory_mb=self.settings.max_memory_mb,
                           address_space_mb=self.settings.max_address_space_mb,
-                          file_size_mb=self.settings.max_file_mb),
-            namespaces=self.settings.namespaces,
+                          file_size_mb=self.settings.max_file_mb,
+                          max_written_mb=self.settings.max_written_mb),
+            namespaces=self.settings.namespaces, landlock=self.settings.landlock,
         )
         return run_call(request)
 

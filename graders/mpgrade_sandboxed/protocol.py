@@ -69,7 +69,7 @@ class Status(_Named):
     TIMEOUT = "timeout"
     """The supervisor stopped the call at its wall-clock limit (``phase`` says whether importing or calling)."""
     LIMIT = "limit"
-    """The supervisor stopped the call for too many live processes or too much memory (``limit`` says which)."""
+    """The supervisor stopped the call for too many live processes, too much memory or too much written (``limit`` says which)."""
     CRASHED = "crashed"
     """The runner ended without a result (``os._exit``, a signal, a killed supervisor: ``detail``)."""
     TAMPERED = "tampered"
@@ -135,6 +135,12 @@ class SupervisorConfig:
     """``resource`` limit name -> value, set in the runner before exec."""
     max_processes: int = 100
     max_memory_mb: int = 4096
+    max_written_mb: int = 1024
+    """What the call may write in all: its folder and /dev/shm together (``written.py``)."""
+    call_dir: str = ""
+    """The call's folder (its cwd, TMPDIR and HOME are inside): counted by the write meter; empty: not counted."""
+    private_shm: bool = False
+    """The runner has its own /dev/shm (bubblewrap's tmpfs), read through /proc/RUNNER/root."""
     cpus: list[int] = field(default_factory=list)
     """CPUs the call may use (empty: all)."""
     cgroups: bool = True
@@ -175,6 +181,9 @@ class RunRequest:
     """The result pipe's write end (inherited through the supervisor)."""
     witness_path: str = ""
     """The supervisor's witness socket (``MPGRADE_WITNESS`` in every process of the call); empty: none."""
+    confine: dict = field(default_factory=dict)
+    """Landlock rules, ``{"read": [...], "write": [...]}`` (``landlock.restrict``), applied before any student
+    code; empty: none. A runner that cannot apply them runs no student code."""
 
     def to_plain(self) -> dict[str, Any]:
         return _plain(self)
@@ -334,7 +343,7 @@ class Verdict:
     """The runner's exit code (negative: killed by that signal); None if it never ended by itself."""
     timed_out: bool = False
     limit: str | None = None
-    """"processes" or "memory" when the call was stopped for exceeding that limit."""
+    """"processes", "memory" or "written" when the call was stopped for exceeding that limit."""
     interrupted: bool = False
     """The supervisor was told to stop (SIGTERM) before the call ended."""
     elapsed_s: float = 0.0
@@ -347,6 +356,8 @@ class Verdict:
     """"v2", "v1" or None (no writable cgroup)."""
     peak_processes: int | None = None
     peak_memory_mb: int | None = None
+    peak_written_mb: int | None = None
+    """The most the call had written at once (its folder and /dev/shm), as the write meter counted it."""
     limits: dict | None = None
     shm_swept: list | None = None
     """What the call left in /dev/shm and the supervisor removed."""
@@ -367,7 +378,7 @@ class Verdict:
     tree_cpu_s: float | None = None
     """CPU of every process of the call that was reaped (the supervisor's RUSAGE_CHILDREN at the end)."""
 
-    SUPERVISION = ("cgroup", "peak_processes", "peak_memory_mb", "limits", "shm_swept")
+    SUPERVISION = ("cgroup", "peak_processes", "peak_memory_mb", "peak_written_mb", "limits", "shm_swept")
 
     def supervision(self) -> dict[str, Any]:
         """The figures a grader's feedback quotes (CallResult.supervision)."""

@@ -220,6 +220,13 @@ def run(request: RunRequest, channel: Channel) -> Result:
             witness.install_child_hooks()
         else:  # nobody listens (no AF_UNIX here): the evidence from inside is all there is, so tasks must leave it
             del os.environ[witness.WITNESS_ENV]
+    if request.confine:  # last before student code: from here on, this process and all it starts are confined
+        from mpgrade_sandboxed import landlock
+
+        try:
+            landlock.restrict(request.confine.get("read", []), request.confine.get("write", []))
+        except landlock.NotConfined as refused:
+            return Result(Status.RUNTIME_ERROR, detail={"reason": f"confinement refused: {refused}"})
     _default_start_method(request.start_method)
     spies = Spies(submission)
     spies.install()

@@ -38,6 +38,8 @@ class CallRequest:
     limits: Limits = Limits()
     namespaces: str = "auto"
     """"auto": inside bubblewrap where it works (see ``namespaces``); "off": never."""
+    landlock: str = "auto"
+    """"auto": confined with Landlock where it works (see ``confinement``); "off": never."""
 
 
 @dataclass
@@ -101,7 +103,7 @@ class CallResult:
     exitcode: int | None = None
     timed_out: bool = False
     limit: str | None = None
-    """"processes" or "memory" when the call was stopped for exceeding that limit."""
+    """"processes", "memory" or "written" when the call was stopped for exceeding that limit."""
     supervision: dict = field(default_factory=dict)
     """The supervisor's figures: cgroup mode, peak processes and memory, limits, /dev/shm entries swept."""
     elapsed_s: float = 0.0

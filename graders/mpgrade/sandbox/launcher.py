@@ -38,7 +38,7 @@ from mpgrade_sandboxed.protocol import RunRequest, SupervisorConfig
 from mpgrade_sandboxed.runner import BOOT
 
 from .. import cpulock
-from . import namespaces, template
+from . import confinement, namespaces, seatbelt, template
 from .call import CallRequest, CallResult
 from .classify import classify
 from .eventloop import collect
@@ -77,6 +77,8 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         target=request.target, args=plaindata.to_plain(list(request.args)),
         kwargs=plaindata.to_plain(dict(request.kwargs)), start_method=request.start_method, races=request.races,
         evidence_dir=str(evidence), result_fd=write_fd, witness_path=str(workdir / "witness.sock"),
+        confine=confinement.rules(workdir, Path(request.submission), runtime_parent())
+        if confinement.wanted(request.landlock) and not confinement.seatbelt_wanted(request.landlock) else {},
     )
     (workdir / "request.json").write_text(json.dumps(runner_request.to_plain()), encoding="utf-8")
     mark = uuid.uuid4().hex
@@ -84,14 +86,20 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     # Outside a namespace the runner may be forked warm from a template's supervisor (template.py); inside
     # one it must be bubblewrap's own fresh child.
     runner_request_path = str(workdir / "request.json")
-    if namespaces.wanted(request.namespaces):
+    private_shm = namespaces.wanted(request.namespaces)
+    if private_shm:
         argv = namespaces.command(argv, workdir, Path(request.submission), [runtime_parent()])
+        runner_request_path = ""
+    elif confinement.seatbelt_wanted(request.landlock):  # macOS: the profile binds a fresh runner, not a fork
+        rules = confinement.rules(workdir, Path(request.submission), runtime_parent())
+        argv = seatbelt.command(argv, rules["read"], rules["write"])
         runner_request_path = ""
     config = SupervisorConfig(
         argv=argv, cwd=str(scratch), env=sandbox_env(scratch, mark, cpus), stdout=str(workdir / "stdout.txt"),
         stderr=str(workdir / "stderr.txt"), timeout_s=request.timeout_s, grace_s=GRACE_S, result_fd=write_fd,
         runtime_parent=str(runtime_parent()), rlimits=request.limits.rlimits(request.timeout_s),
         max_processes=request.limits.max_processes, max_memory_mb=request.limits.max_memory_mb,
+        max_written_mb=request.limits.max_written_mb, call_dir=str(workdir), private_shm=private_shm,
         cpus=list(cpus or ()), witness_path=runner_request.witness_path, runner_request=runner_request_path,
     )
     (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")

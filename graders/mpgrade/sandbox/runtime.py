@@ -81,6 +81,8 @@ class Limits:
     """RLIMIT_FSIZE: an output flood or a huge file stops with an error; room for SharedMemory exercises."""
     open_files: int = 1024
     """RLIMIT_NOFILE per process."""
+    max_written_mb: int = 1024
+    """What the call may write in all, its folder and /dev/shm together (the supervisor's write meter)."""
 
     def rlimits(self, timeout_s: float) -> dict[str, int]:
         return {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": self.file_size_mb * 2**20,

@@ -17,10 +17,11 @@ fast and cannot be shadowed.
         v
     runner (student code) -> workers -> grandchildren (maybe setsid'd)
 
-While the runner runs, a watchdog counts the call's live processes and
-their resident memory a few times a second (``RLIMIT_NPROC`` counts per user
+While the runner runs, a watchdog counts the call's live processes,
+their resident memory and what the call has written (its folder and /dev/shm;
+``mpgrade_sandboxed/written.py``) a few times a second (``RLIMIT_NPROC`` counts per user
 and means nothing to root, so the count is the supervisor's own); past
-``max_processes`` or ``max_memory_mb`` the call is stopped like a timeout.
+``max_processes``, ``max_memory_mb`` or ``max_written_mb`` the call is stopped like a timeout.
 Where a cgroup is writable (v2, or v1's pids and memory controllers, e.g.
 as root in a container) the runner starts inside a fresh one with
 ``pids.max`` and a memory cap, so the kernel refuses the fork or the page
@@ -68,19 +69,19 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-proctree = protocol = cgroups_ = witness_ = None  # the runtime copy's modules, imported in main()
+proctree = protocol = cgroups_ = witness_ = written_ = None  # the runtime copy's modules, imported in main()
 WATCH_S = 0.05
 """The watchdog's period: how often the call's processes are counted (and the witness sees them)."""
 
 
 def _import_runtime(runtime_parent: str) -> None:
-    """``proctree``, ``cgroups``, ``protocol`` and ``witness`` from the private runtime copy: nothing else of the
-    engine is imported here."""
-    global proctree, protocol, cgroups_, witness_
+    """``proctree``, ``cgroups``, ``protocol``, ``witness`` and ``written`` from the private runtime copy: nothing
+    else of the engine is imported here."""
+    global proctree, protocol, cgroups_, witness_, written_
     if proctree is not None:  # already imported: a supervisor forked from the template (``template.py``)
         return
     sys.path.insert(0, runtime_parent)
-    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, witness as witness_
+    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, witness as witness_, written as written_
 
 
 def _witness(path: str, max_processes: int):
@@ -204,6 +205,14 @@ def _become_runner(config, limits, stdout_fd: int, stderr_fd: int) -> None:
 SHM = "/dev/shm"
 
 
+def _shm_dir(config, witness) -> str:
+    """The call's /dev/shm as seen from here: inside bubblewrap, its own tmpfs through the runner's root."""
+    if config.private_shm:
+        root = witness._shm_root() if witness is not None else ""
+        return f"{root}/dev/shm" if root else ""
+    return SHM
+
+
 def shm_entries() -> set[str]:
     try:
         return set(os.listdir(SHM))
@@ -253,6 +262,7 @@ def main(runtime_parent: str, config_path: str) -> int:
     signal.signal(signal.SIGTERM, on_term)
     max_processes = config.max_processes
     max_memory = config.max_memory_mb * 1024 * 1024
+    max_written = config.max_written_mb * 1024 * 1024
     # The cgroup counts threads too (a Pool's parent has several): it is the kernel's backstop
     # against a fork bomb outrunning the watchdog, set well above the watchdog's process count.
     cgroup_mode, cgroups = (cgroups_.make_cgroups(4 * max_processes, max_memory) if config.cgroups else (None, []))
@@ -262,6 +272,8 @@ def main(runtime_parent: str, config_path: str) -> int:
         os.sched_setaffinity(0, config.cpus)
     shm_before = shm_entries()
     witness = _witness(config.witness_path, max_processes)
+    # Inside bubblewrap the call's /dev/shm is its own tmpfs: all of it is the call's.
+    meter = written_.WriteMeter(config.call_dir, set() if config.private_shm else shm_before, proctree.holding)
     started = time.monotonic()
     with open(config.stdout, "wb") as out, open(config.stderr, "wb") as err:
         if config.runner_request and _warm_runner(config):
@@ -296,6 +308,8 @@ def main(runtime_parent: str, config_path: str) -> int:
                 limit = "processes"
             elif memory > max_memory:
                 limit = "memory"
+            elif config.call_dir and meter.written(_shm_dir(config, witness), pids, max_written) > max_written:
+                limit = "written"
             else:
                 limit = cgroups_.cgroup_limit_hit(cgroups)
             if limit:
@@ -321,8 +335,9 @@ def main(runtime_parent: str, config_path: str) -> int:
         exitcode=exitcode, timed_out=timed_out, limit=limit, interrupted=stopping["now"],
         elapsed_s=round(elapsed, 4), killed=[k for k in killed if k["pid"] != runner.pid], left_alive=left,
         subreaper=subreaper, cgroup=cgroup_mode, peak_processes=max(peak_processes, len(killed)),
-        peak_memory_mb=round(peak_memory / 2**20),
-        limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20},
+        peak_memory_mb=round(peak_memory / 2**20), peak_written_mb=-(-meter.peak // 2**20),  # rounded up: over the limit reads so
+        limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20,
+                "max_written_mb": config.max_written_mb},
         shm_swept=sweep_shm(shm_before) if not left else [],
         tree_cpu_s=_tree_cpu(), **(witness.report() if witness is not None else {}),
     )

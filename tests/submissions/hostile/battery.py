@@ -50,6 +50,10 @@ class Case:
     """For a whole exercise ("*", via "cli"): checks (test function names) that must fail, each saying ``says``."""
     passes: tuple[str, ...] = ()
     """... and checks that must still pass (the forgery costs only the checks resting on it)."""
+    needs_landlock: bool = False
+    """Refused only by confinement (``run_confined``): graded with Landlock on, skipped where it is not available."""
+    max_written_mb: int | None = None
+    """The call's write limit for this case (bounded: the case writes a few times this, never the disk)."""
 
 
 EX01 = "test_exit_codes_in_order"
@@ -102,6 +106,61 @@ CASES = (
     Case("zip_with_parent_paths", "ex01_processes", "*", "not gradable", ("outside its folder",), via="batch"),
     Case("tar_with_parent_paths", "ex01_processes", "*", "not gradable", ("outside its folder",), via="batch"),
 )
+
+LOADS = "test_parallel_count_loses_no_update"
+CONFINED = (
+    # Issue 32: each would score (or leak, or reach out) without confinement; Landlock refuses it.
+    Case("imports_reference_solution", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True),
+    Case("reads_home_secret", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True),
+    Case("writes_outside", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True,
+         must_not_exist=("submission/escaped.txt",)),
+    Case("connects_tcp", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True),
+    Case("signals_grading_process", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True),
+    # Bounded writes: stopped with or without Landlock.
+    Case("writes_past_limit", "ex05_counter", LOADS, "failed", ("wrote more than 64 MB",), max_written_mb=64),
+    Case("shm_past_limit", "ex05_counter", LOADS, "failed", ("wrote more than 64 MB",), max_written_mb=64),
+)
+
+
+class _Bait:
+    """What the confinement cases reach for: a secret in the grading user's home, a TCP server on 127.0.0.1
+    that answers, its port next to the submission. Everything is removed on exit."""
+
+    def __init__(self, case: Case, submission: Path) -> None:
+        self.case, self.submission = case, submission
+        self.secret: Path | None = None
+        self.server = None
+        self.answered = 0
+
+    def __enter__(self) -> _Bait:
+        if self.case.name == "reads_home_secret":
+            self.secret = Path.home() / f".mpgrade-battery-secret-{uuid.uuid4().hex}"
+            self.secret.write_text("42\n")
+        if self.case.name == "connects_tcp":
+            import socket
+            import threading
+
+            self.server = socket.create_server(("127.0.0.1", 0))
+            (self.submission / "port.txt").write_text(str(self.server.getsockname()[1]))
+
+            def answer() -> None:
+                while True:
+                    try:
+                        connection, _ = self.server.accept()
+                    except OSError:
+                        return
+                    with connection:
+                        self.answered += 1
+                        connection.sendall(connection.makefile().readline().encode())
+
+            threading.Thread(target=answer, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.secret is not None:
+            self.secret.unlink(missing_ok=True)
+        if self.server is not None:
+            self.server.close()
 
 
 @dataclass
@@ -180,18 +239,20 @@ def _make_batch_input(case: Case, submissions: Path, scratch: Path) -> None:
                 tarred.addfile(info, io.BytesIO(text))
 
 
-def run_case(case: Case, scratch: Path, namespaces: str = "auto") -> Row:
+def run_case(case: Case, scratch: Path, namespaces: str = "auto", landlock: str = "off") -> Row:
     """Grade ``case`` in ``scratch``; count what it left behind; compare with what it must come to.
 
-    ``namespaces``: "auto" (bubblewrap where it works, as grading does) or "off" (process-level only).
+    ``namespaces``: "auto" (bubblewrap where it works, as grading does) or "off" (process-level only);
+    ``landlock`` likewise (off by default: the battery's older cases test the process-level hardening).
     """
     submission = scratch / "submission"
     if case.via != "batch":
         shutil.copytree(HERE / case.name, submission)
     mark = uuid.uuid4().hex
-    previous = {name: os.environ.get(name) for name in (MARK, "MPGRADE_NAMESPACES")}
+    previous = {name: os.environ.get(name) for name in (MARK, "MPGRADE_NAMESPACES", "MPGRADE_LANDLOCK")}
     os.environ[MARK] = mark
     os.environ["MPGRADE_NAMESPACES"] = namespaces  # for the cli and batch cases' grading processes
+    os.environ["MPGRADE_LANDLOCK"] = landlock
     shm_before = _shm()
     began = time.monotonic()
     verdict, feedback, checks = "error", "", {}
@@ -199,8 +260,10 @@ def run_case(case: Case, scratch: Path, namespaces: str = "auto") -> Row:
         if case.via == "check":
             from mpgrade.direct import run_check
 
-            outcome = run_check(case.exercise, case.check, submission, timeout_factor=case.timeout_factor,
-                                namespaces=namespaces)
+            limits = {"max_written_mb": case.max_written_mb} if case.max_written_mb else {}
+            with _Bait(case, submission):
+                outcome = run_check(case.exercise, case.check, submission, timeout_factor=case.timeout_factor,
+                                    namespaces=namespaces, landlock=landlock, **limits)
             verdict, feedback = outcome.status, outcome.feedback
         elif case.via == "cli":
             report_path = scratch / "real-report.json"
