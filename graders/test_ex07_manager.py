@@ -30,6 +30,8 @@ EDGES = (
     ("more processes than documents", ["cat dog", "dog eel"], 4),
     ("a single document", ["ant bee ant"], 2),
     ("no documents at all", [], 2),
+    ("160 documents (long enough that counts read before the processes finish always fall short)",
+     [" ".join(f"w{(i * 7 + j) % 12}" for j in range(10)) for i in range(160)], 2),
 )
 """The fixed edge cases every grading runs besides the random documents: (what it is, documents, n_processes)."""
 CONTENTION = ["ant bee cat " * 10] * 8
