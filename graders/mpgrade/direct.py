@@ -110,10 +110,11 @@ class ExerciseOutcome:
 
 
 def grade_exercise(exercise: str, submission: Path, start_method: str = DEFAULT_START_METHOD, seed: int = 0,
-                   timeout_factor: float = 1.0, namespaces: str = "auto") -> ExerciseOutcome:
+                   timeout_factor: float = 1.0, namespaces: str = "auto", **settings: Any) -> ExerciseOutcome:
     """Run every check of ``exercise`` against ``submission``; the score as the plugin would count it."""
     points = checks_of(exercise)
-    outcomes = {check: run_check(exercise, check, submission, start_method, seed, timeout_factor, namespaces)
+    outcomes = {check: run_check(exercise, check, submission, start_method, seed, timeout_factor, namespaces,
+                                 **settings)
                 for check in points}
     score = sum(points[c] * (o.fraction if o.status == "failed" else float(o.status == "passed"))
                 for c, o in outcomes.items())

@@ -198,9 +198,11 @@ class _Peer:
 class Witness:
     """The supervisor's account of a call: every process it saw, every mark it was sent, and when."""
 
-    def __init__(self, path: str, proctree, max_connections: int = 400) -> None:
-        """``proctree``: the runtime copy's module (``proc_stat``, ``descendants``, ``cmdline``)."""
+    def __init__(self, path: str, proctree, max_connections: int = 400, private_shm: bool = False) -> None:
+        """``proctree``: the runtime copy's module (``proc_stat``, ``descendants``, ``cmdline``); ``private_shm``:
+        the call has its own /dev/shm (bubblewrap's tmpfs), so every name new in it is the call's."""
         self.proctree = proctree
+        self.private_shm = private_shm
         self.stat, self.descendants = proctree.proc_stat, proctree.descendants
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
@@ -392,7 +394,9 @@ class Witness:
             # Kernel facts a student's SharedMemory use leaves: names created during the call and still in
             # /dev/shm (not unlinked), and blocks the caller still has mapped (not closed) when it returned.
             new = self.proctree.shm_names(self._shm_root()) - getattr(self, "shm_before", set())
-            if new:  # another call running next to this one may have made some: those it still holds are its own
+            if new and self.private_shm:  # its own tmpfs: no other call can have made any
+                self.shm_ours = set(new)
+            elif new:  # another call running next to this one may have made some: those it still holds are its own
                 self._attribute_shm([pid, *stats])
                 new = self.proctree.shm_not_held_outside(new, {pid, *stats}, self._shm_root())
             # Left: new, held by no other call, and seen held by this call's processes (the runner's own list

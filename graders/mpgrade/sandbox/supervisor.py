@@ -84,12 +84,12 @@ def _import_runtime(runtime_parent: str) -> None:
     from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, witness as witness_, written as written_
 
 
-def _witness(path: str, max_processes: int):
+def _witness(path: str, max_processes: int, private_shm: bool = False):
     """The call's witness, listening at ``path``; None where it cannot (no AF_UNIX, a path too long)."""
     if not path or not hasattr(socket, "AF_UNIX"):
         return None
     try:
-        return witness_.Witness(path, proctree, max_connections=4 * max_processes + 16)
+        return witness_.Witness(path, proctree, max_connections=4 * max_processes + 16, private_shm=private_shm)
     except OSError:
         return None
 
@@ -271,7 +271,7 @@ def main(runtime_parent: str, config_path: str) -> int:
         # process it starts inherit them.
         os.sched_setaffinity(0, config.cpus)
     shm_before = shm_entries()
-    witness = _witness(config.witness_path, max_processes)
+    witness = _witness(config.witness_path, max_processes, config.private_shm)
     # Inside bubblewrap the call's /dev/shm is its own tmpfs: all of it is the call's.
     meter = written_.WriteMeter(config.call_dir, set() if config.private_shm else shm_before, proctree.holding)
     started = time.monotonic()
