@@ -79,7 +79,8 @@ def leftovers(monkeypatch: pytest.MonkeyPatch):
             pass
 
 
-def grade_cli(submission: Path, tmp_path: Path, *args: str, timeout: float = 600) -> tuple:
+def grade_cli(submission: Path, tmp_path: Path, *args: str, timeout: float = 600,
+              env: dict[str, str] | None = None) -> tuple:
     """Run ``mpgrade check`` as a user would; return (completed process, report v1 checked against its schema).
 
     The report carries ``_elapsed``: the seconds the whole command took.
@@ -91,8 +92,52 @@ def grade_cli(submission: Path, tmp_path: Path, *args: str, timeout: float = 600
     completed = subprocess.run(
         [sys.executable, "-m", "mpgrade", "check", "--submission", str(submission),
          "--report", str(report_path), *args],
-        capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+        capture_output=True, text=True, timeout=timeout, cwd=tmp_path, env=env)
     report = json.loads(report_path.read_text())
     jsonschema.validate(report, json.loads(SCHEMA_FILE.read_text()))
     report["_elapsed"] = time.monotonic() - began
     return completed, report
+
+
+class BackgroundGrading:
+    """``mpgrade check`` runs for a parametrised test's cases, a few at once in threads, started when the first of
+    them asks (each test then waits for its own): a grading mostly waits for processes to start and end, and the
+    checks are built to be right under load. Every process they start carries ``LEFTOVER_MARK`` = ``mark``."""
+
+    AT_ONCE = 3
+
+    def __init__(self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, test: str,
+                 param: str, grade_one) -> None:
+        selected = [item.callspec.params[param] for item in request.session.items
+                    if getattr(item, "originalname", "") == test]
+        self.mark = uuid.uuid4().hex
+        env = {**os.environ, "LEFTOVER_MARK": self.mark}
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(self.AT_ONCE)
+        self.futures = {case: self.pool.submit(grade_one, case, tmp_path_factory.mktemp(str(case)), env)
+                        for case in selected}
+
+    def result(self, case):
+        return self.futures[case].result(timeout=900)
+
+    def left_alive(self) -> list[psutil.Process]:
+        """Once every case is graded: the marked processes still alive (a few tries: templates end after)."""
+        for future in self.futures.values():
+            future.result(timeout=900)
+        found: list[psutil.Process] = []
+        for _ in range(50):
+            found = []
+            for proc in psutil.process_iter():
+                try:
+                    if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get("LEFTOVER_MARK") == self.mark:
+                        found.append(proc)
+                except psutil.Error:
+                    continue
+            if not found:
+                break
+            time.sleep(0.1)
+        return found
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)

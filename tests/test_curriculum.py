@@ -1,9 +1,11 @@
 """The exercises as declared: solutions score full marks, stubs zero, and known mistakes fail the right checks."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS, grade_cli
+from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli
 from mpgrade import curriculum
 
 EXERCISES = curriculum.names()
@@ -107,15 +109,27 @@ MAY_ALSO_FAIL = {
 }
 
 
-@pytest.mark.parametrize("folder", sorted(KNOWN_MISTAKES))
-def test_known_mistakes_fail_exactly_the_right_checks(tmp_path, folder, leftovers):
-    expected = KNOWN_MISTAKES[folder]
+def _grade_mistake(folder: str, scratch: Path, env: dict[str, str]) -> tuple:
     exercise = next((SUBMISSIONS / folder).glob("ex*.py")).stem
     factor = "0.25" if folder == "ex10_guard_but_main_called" else "0.5"
     skip = ["--deselect", "graders/test_ex02_pool.py::test_primes_in_ranges_speedup"] \
         if folder == "ex02_serial_map" else []
-    completed, report = grade(SUBMISSIONS / folder, tmp_path, exercise,
-                              "--pytest-args", "--mpgrade-timeout-factor", factor, *skip)
+    return grade(SUBMISSIONS / folder, scratch, exercise, "--pytest-args", "--mpgrade-timeout-factor", factor, *skip,
+                 env=env)
+
+
+@pytest.fixture(scope="module")
+def mistakes_graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    graded = BackgroundGrading(request, tmp_path_factory, "test_known_mistakes_fail_exactly_the_right_checks",
+                               "folder", _grade_mistake)
+    yield graded
+    graded.close()
+
+
+@pytest.mark.parametrize("folder", sorted(KNOWN_MISTAKES))
+def test_known_mistakes_fail_exactly_the_right_checks(folder, mistakes_graded):
+    expected = KNOWN_MISTAKES[folder]
+    completed, report = mistakes_graded.result(folder)
     failures = {name.split("::")[1]: check for name, check in failed_checks(report).items()}
     assert set(expected) <= set(failures) <= set(expected) | MAY_ALSO_FAIL.get(folder, set()), \
         completed.stdout[-4000:]
@@ -123,4 +137,8 @@ def test_known_mistakes_fail_exactly_the_right_checks(tmp_path, folder, leftover
         assert failures[name]["status"] == "failed"
         for phrase in phrases:
             assert phrase in failures[name]["feedback"], (phrase, failures[name]["feedback"])
-    assert leftovers() == []
+
+
+def test_the_known_mistakes_leave_nothing_behind(mistakes_graded):
+    left = mistakes_graded.left_alive()
+    assert left == [], [(p.pid, p.cmdline()[:3]) for p in left]

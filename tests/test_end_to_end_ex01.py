@@ -1,9 +1,11 @@
 """Exercise 1 graded end to end through the CLI, as students and instructors run it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS, grade_cli
+from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli
 
 
 def check(submission, tmp_path, *extra):
@@ -56,10 +58,24 @@ BROKEN = {
 }
 
 
+def _grade_broken(folder: str, scratch: Path, env: dict[str, str]) -> tuple:
+    return grade_cli(SUBMISSIONS / folder, scratch, "ex01", "--pytest-args", "--mpgrade-timeout-factor", "0.25",
+                     timeout=300, env=env)
+
+
+@pytest.fixture(scope="module")
+def broken_graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    graded = BackgroundGrading(request, tmp_path_factory,
+                               "test_broken_submissions_fail_the_right_checks_with_clear_feedback", "folder",
+                               _grade_broken)
+    yield graded
+    graded.close()
+
+
 @pytest.mark.parametrize("folder", sorted(BROKEN))
-def test_broken_submissions_fail_the_right_checks_with_clear_feedback(tmp_path, folder, leftovers):
+def test_broken_submissions_fail_the_right_checks_with_clear_feedback(folder, broken_graded):
     expected_score, phrases = BROKEN[folder]
-    completed, report = check(SUBMISSIONS / folder, tmp_path, "--pytest-args", "--mpgrade-timeout-factor", "0.25")
+    completed, report = broken_graded.result(folder)
     assert report["score"] == expected_score, completed.stdout
     checks = checks_by_name(report)
     for name, needed in phrases.items():
@@ -67,6 +83,10 @@ def test_broken_submissions_fail_the_right_checks_with_clear_feedback(tmp_path, 
         for phrase in needed:
             assert phrase in checks[name]["feedback"], (phrase, checks[name]["feedback"])
     assert all(c["status"] != "error" for c in checks.values())
-    assert leftovers() == []
     # An import that hangs costs one time limit per grading process, not one per check.
     assert report["_elapsed"] < 60
+
+
+def test_the_broken_submissions_leave_nothing_behind(broken_graded):
+    left = broken_graded.left_alive()
+    assert left == [], [(p.pid, p.cmdline()[:3]) for p in left]

@@ -133,3 +133,12 @@ def lost_checks(exercise: str, submission: Path, skip: tuple[str, ...] = (), sta
         if outcome.status != "passed":
             lost[check] = f"{outcome.status}: {outcome.feedback}"
     return lost
+
+
+def check_outcomes(exercise: str, submission: Path, checks: list[str], timeout_factor: float = 1.0,
+                   start_method: str = DEFAULT_START_METHOD, seed: int = 0) -> dict[str, tuple[str, str]]:
+    """``checks`` of ``exercise`` run against ``submission``: check -> (status, feedback). Plain data, so it can
+    run in a worker process of the kit's own tests (the catalogue is graded several entries at once)."""
+    return {check: (o.status, o.feedback)
+            for check, o in ((c, run_check(exercise, c, submission, start_method, seed, timeout_factor))
+                             for c in checks)}
