@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli
+from mpgrade.sandbox import confinement
 
 
 def check(submission, tmp_path, *extra):
@@ -23,6 +24,8 @@ def test_the_reference_solution_scores_full_marks(tmp_path, start_method, leftov
     assert "ex01_processes  10/10" in completed.stdout
     assert (report["score"], report["max_score"]) == (10, 10)
     assert report["environment"]["start_method"] == start_method
+    # What confined the student's code: the strongest level this machine allows, as the probes found it.
+    assert report["environment"]["confinement"] == confinement.describe("auto", "auto")["levels"]
     assert leftovers() == []
 
 
