@@ -10,6 +10,7 @@ only choose the words.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections import namedtuple
 from pathlib import Path
@@ -327,7 +328,7 @@ def test_primes_in_ranges_counts_in_worker_processes(student, rng):
     check(result.value == expected,
           f"primes_in_ranges({limits}, 2) returned {short(result.value)}; expected {expected}.")
     require_work_in_children(result, "primes_in_ranges")
-    require_clean_exit(result, "primes_in_ranges")
+    require_clean_exit(_without_parallel_maps_pool(student.path, result), "primes_in_ranges")
 
     cases = [([2_000], 2), ([10, 3_000, 2], 4), ([1_000, 2_000, 3_000, 4_000, 5_000], 2), ([], 2)]
     edge, outcomes = _edge_cases(student, "primes_in_ranges", cases, PRIMES_EDGES_WHY, timeout=60)
@@ -336,7 +337,20 @@ def test_primes_in_ranges_counts_in_worker_processes(student, rng):
                   "Return count_primes(limit) for every limit, in order, however many limits there are and "
                   "however they divide among the processes (when you split them into chunks, the last chunk "
                   "takes the remainder).")
-    require_clean_exit(edge, "primes_in_ranges (on its edge cases: " + "; ".join(PRIMES_EDGES_WHY) + ")")
+    require_clean_exit(_without_parallel_maps_pool(student.path, edge),
+                       "primes_in_ranges (on its edge cases: " + "; ".join(PRIMES_EDGES_WHY) + ")")
+
+
+def _without_parallel_maps_pool(path: Path, result):
+    """``result`` without the Pool workers still running, when the only Pools primes_in_ranges leaves open are
+    parallel_map's: test_parallel_map_uses_pool_worker_processes deducts for that mistake (one mistake, one
+    deduction; whether a Pool nobody closed still runs when the call returns is a matter of timing)."""
+    open_pools = {p.line for p in pools_in_source(path, "primes_in_ranges") if p.how not in ("with", "finally")}
+    if not open_pools or not open_pools <= {p.line for p in pools_in_source(path, "parallel_map")}:
+        return result
+    # A worker the Pool was still starting when the call returned has not announced itself yet: "unannounced".
+    kept = [p for p in result.processes if not (p.get("alive_at_end") and p.get("role") in ("pool", "unannounced"))]
+    return dataclasses.replace(result, processes=kept)
 
 
 # --- async_squares -----------------------------------------------------------------------------------------------
