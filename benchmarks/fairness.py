@@ -2,6 +2,7 @@
 
     python benchmarks/fairness.py [--start-methods fork,spawn,forkserver] [--seeds 0,1,2]
                                   [--only PREFIX,...] [--jobs 2] [--set correct,mistakes] [--landlock auto|off]
+                                  [--namespaces auto|off]
 
 The matrix that issue 31's tests sample: each folder of
 ``tests/submissions/correct/`` (a correct way to write an exercise, which
@@ -42,13 +43,14 @@ def entries(sets: list[str], only: list[str]) -> list[tuple[str, str, Path]]:
     return found
 
 
-def grade_one(job: tuple[str, Path, str, int, str]) -> tuple[float, float, dict[str, str]]:
+def grade_one(job: tuple[str, Path, str, int, str, str]) -> tuple[float, float, dict[str, str]]:
     """Runs in a worker process of this benchmark: one entry under one start method and seed."""
     from mpgrade.direct import grade_exercise
 
-    name, folder, method, seed, landlock = job
+    name, folder, method, seed, landlock, namespaces = job
     exercise = next(folder.glob("ex*.py")).stem
-    outcome = grade_exercise(exercise, folder, start_method=method, seed=seed, landlock=landlock)
+    outcome = grade_exercise(exercise, folder, start_method=method, seed=seed, landlock=landlock,
+                             namespaces=namespaces)
     lost = {check: text.splitlines()[0][:110] if text else "" for check, text in outcome.lost().items()}
     return outcome.score, outcome.max_score, lost
 
@@ -61,6 +63,8 @@ def main() -> int:
     parser.add_argument("--set", default="correct,mistakes", help="folders of tests/submissions/ to grade")
     parser.add_argument("--landlock", default="auto", choices=("auto", "off"),
                         help="confine student code with Landlock where it works (auto, as grading does) or not")
+    parser.add_argument("--namespaces", default="auto", choices=("auto", "off"),
+                        help="run student code inside bubblewrap where it works (auto, as grading does) or not")
     parser.add_argument("--jobs", type=int, default=1, help="entries graded at once (speedup checks still measure "
                                                             "alone: the machine-wide CPU lock)")
     args = parser.parse_args()
@@ -69,8 +73,8 @@ def main() -> int:
     chosen = entries(args.set.split(","), [o for o in args.only.split(",") if o])
     reference = reference_job()
     began = time.perf_counter()
-    jobs = [(name, folder, method, seed, args.landlock) for _, name, folder in chosen for method in methods
-            for seed in seeds]
+    jobs = [(name, folder, method, seed, args.landlock, args.namespaces) for _, name, folder in chosen
+            for method in methods for seed in seeds]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = dict(zip([(j[0], j[2], j[3]) for j in jobs], pool.map(grade_one, jobs)))
     seconds = time.perf_counter() - began
@@ -79,7 +83,7 @@ def main() -> int:
 
     print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}; reference job {reference:.3f} s; "
-          f"{confinement.describe('auto', args.landlock)['note']}")
+          f"{confinement.describe(args.namespaces, args.landlock)['note']}")
     short = {"fork": "fork", "spawn": "spawn", "forkserver": "fsrv"}
     columns = [f"{short.get(m, m)}/{s}" for m in methods for s in seeds]
     print(f"{'set':9} {'entry':40} " + " ".join(f"{c:>8}" for c in columns) + "  verdict")
