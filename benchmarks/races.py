@@ -1,6 +1,6 @@
 """Race detection: rate and time per check for racy and correct variants, per start method.
 
-    python benchmarks/races.py [--runs 50] [--methods fork,spawn,forkserver]
+    python benchmarks/races.py [--runs 50] [--methods fork,spawn,forkserver] [--landlock auto,off]
 
 Each variant (tests/submissions/races/<variant>/) is graded by its
 exercise's race check, ``--runs`` times per start method, with a fresh seed
@@ -47,22 +47,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--methods", default="fork,spawn,forkserver")
+    parser.add_argument("--landlock", default="auto", help="auto, off, or auto,off: a cell per setting (Landlock "
+                                                           "confinement of student code where it works)")
     options = parser.parse_args()
-    methods = options.methods.split(",")
+    methods = [(method, landlock) for method in options.methods.split(",") for landlock in options.landlock.split(",")]
     rows = plan()
     flagged: dict[tuple[str, str], int] = {}
     seconds: dict[tuple[str, str], list[float]] = {}
     for run in range(options.runs):
         for method in methods:
             for variant, exercise, check, _ in rows:
-                outcome = run_check(exercise, check, VARIANTS / variant, method, seed=run * 7919 + 13)
+                outcome = run_check(exercise, check, VARIANTS / variant, method[0], seed=run * 7919 + 13,
+                                    landlock=method[1])
                 key = (variant, method)
                 flagged[key] = flagged.get(key, 0) + (outcome.status == "failed")
                 seconds.setdefault(key, []).append(outcome.seconds)
         print(f"round {run + 1}/{options.runs} done", file=sys.stderr, flush=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{options.runs} grading runs per cell")
-    print(f"{'variant':<36} {'method':<11} {'flagged':>9} {'verdict':>8} {'mean s':>7} {'max s':>6}")
+    print(f"{'variant':<36} {'method, landlock':<17} {'flagged':>9} {'verdict':>8} {'mean s':>7} {'max s':>6}")
     all_right = True
     for variant, _, _, racy in rows:
         for method in methods:
@@ -70,7 +73,7 @@ def main() -> None:
             hits = flagged[key]
             right = hits == options.runs if racy else hits == 0
             all_right &= right
-            print(f"{variant:<36} {method:<11} {hits:>4}/{options.runs:<4} {'ok' if right else 'WRONG':>8} "
+            print(f"{variant:<36} {', '.join(method):<17} {hits:>4}/{options.runs:<4} {'ok' if right else 'WRONG':>8} "
                   f"{statistics.mean(seconds[key]):>7.2f} {max(seconds[key]):>6.2f}")
     print("every verdict right" if all_right else "SOME VERDICTS WRONG")
 

@@ -18,7 +18,7 @@ import pytest
 
 from mpgrade import (
     CheckFailed, Exercise, GradingError, calls, check, element_text, fail, first_difference, require_untampered,
-    short, still_running, task, task_records, worker_error,
+    short, started_processes, still_running, task, task_records, worker_error,
 )
 
 EXERCISE = Exercise(
@@ -277,6 +277,10 @@ def test_processes_run_at_the_same_time(student):
     result = student.call("run_in_processes", task("exit_after"), [(0, SLEEP_S)] * n, timeout=30)
     records = sorted(task_records(result), key=lambda r: r["start"])
     if len(records) != n:
+        if _still_running(result) and _witnessed_overlap(result, n):
+            # Returned before joining them all: test_exit_codes_in_order and test_each_call_in_its_own_process
+            # deduct for that (one mistake, one deduction). The witness saw them run at the same time.
+            return
         fail(_runs_missing(result, n, len(records)))
     serial = [later["start"] >= earlier["end"] for earlier, later in zip(records, records[1:])]
     if any(serial):
@@ -285,6 +289,16 @@ def test_processes_run_at_the_same_time(student):
              f"and they started at {starts}. Start every process first, in one loop, and join them "
              "in a second loop; a join() right after each start() waits for that process to finish "
              "before the next one starts.")
+
+
+def _witnessed_overlap(result, n: int) -> bool:
+    """The witness saw ``n`` processes the call started, each starting before the one before it had ended
+    (one still running at the end has not ended)."""
+    seen = sorted(started_processes(result), key=lambda p: p["start"])
+    if len(seen) != n:
+        return False
+    ends = [float("inf") if p.get("alive_at_end") else p["last_seen"] for p in seen]
+    return all(later["start"] < end for later, end in zip(seen[1:], ends))
 
 
 def _square_worker(student, numbers: list, edge: str = ""):
