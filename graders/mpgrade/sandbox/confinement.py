@@ -24,6 +24,7 @@ the kit's ``graders/``.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import site
@@ -77,8 +78,10 @@ def _without(path: Path, hidden: Path) -> list[Path]:
     return [kept for child in children for kept in _without(child, hidden)]
 
 
-def rules(call_dir: Path, submission: Path, runtime_parent: Path) -> dict[str, list[str]]:
-    """The paths a call may read (and execute) and write: ``RunRequest.confine``."""
+@functools.lru_cache(maxsize=1)
+def _installation_read() -> tuple[Path, ...]:
+    """What every call may read: the system's and the Python installation's folders, without the kit (the
+    same for every call of a grading process, so worked out once)."""
     kit = KIT_ROOT.resolve()
     read: list[Path] = []
     for path in [*(Path(p) for p in SYSTEM_READ), *python_folders()]:
@@ -89,7 +92,12 @@ def rules(call_dir: Path, submission: Path, runtime_parent: Path) -> dict[str, l
             read.append(real)
         else:
             read += _without(real, kit)
-    read += [runtime_parent.resolve(), submission.resolve()]
+    return tuple(read)
+
+
+def rules(call_dir: Path, submission: Path, runtime_parent: Path) -> dict[str, list[str]]:
+    """The paths a call may read (and execute) and write: ``RunRequest.confine``."""
+    read = [*_installation_read(), runtime_parent.resolve(), submission.resolve()]
     write = [call_dir.resolve(), *(Path(p) for p in SYSTEM_WRITE if os.path.exists(p))]
     return {"read": sorted({str(p) for p in read}), "write": sorted({str(p) for p in write})}
 
