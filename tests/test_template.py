@@ -143,8 +143,6 @@ FRESHNESS = """
         child.start()
         child_main = queue.get(timeout=20)
         child.join()
-        with open("/proc/self/environ", "rb") as handle:
-            marks = [e for e in handle.read().split(b"\\0") if e.startswith(b"MPGRADE_CALL=")]
         return {
             "cmdline": _cmdline(), "main_file": getattr(sys.modules["__main__"], "__file__", None),
             "child_main_file": child_main, "child_exitcode": child.exitcode,
@@ -153,7 +151,6 @@ FRESHNESS = """
             "authkey": bytes(multiprocessing.current_process().authkey).hex(), "random": random.random(),
             "own_session": os.getsid(0) == os.getpid(), "no_bytecode": sys.dont_write_bytecode,
             "cwd_is_call_folder": os.path.basename(os.getcwd()) == "cwd",
-            "start_mark": marks[0].decode().split("=", 1)[1] if len(marks) == 1 else None,
             "mark": os.environ.get("MPGRADE_CALL"),
         }
 """
@@ -169,7 +166,7 @@ def test_outside_a_namespace_the_runner_is_forked_warm_yet_starts_as_a_fresh_one
         assert state["main_file"] is None and state["child_main_file"] is None and state["child_exitcode"] == 0
         assert state["outside"] == [], state["outside"]  # neither the supervisor nor the template is importable
         assert state["own_session"] and state["no_bytecode"] and state["cwd_is_call_folder"]
-        assert state["start_mark"] == state["mark"] and len(state["mark"]) == 32  # the sweep finds it by this
+        assert len(state["mark"]) == 32
     assert first.value["authkey"] != second.value["authkey"] and first.value["random"] != second.value["random"]
     assert first.value["mark"] != second.value["mark"]
     assert leftovers() == []
@@ -189,35 +186,53 @@ def test_the_runner_is_a_fresh_interpreter_when_switched_off_or_inside_bubblewra
     assert " -c " in fresh.value["cmdline"] and template.__file__ not in fresh.value["cmdline"]
 
 
-def test_a_stamped_mark_is_what_the_sweep_sees_in_the_process_and_its_forked_children(tmp_path):
-    """The forked runner's /proc/PID/environ is the template's block: the stamp puts the call's mark there."""
-    from mpgrade_sandboxed import proctree
+ORPHANS = """
+    import multiprocessing, os, signal, time
 
-    mark = "f" * len(proctree.UNSTAMPED_MARK)
-    ready = tmp_path / "ready"
-    script = textwrap.dedent(f"""
-        import os, sys, time
-        sys.path.insert(0, {str(Path(proctree.__file__).parents[1])!r})
-        from mpgrade_sandboxed import proctree
-        assert proctree.stamp_start_environment(proctree.CALL_MARK, {mark!r})
-        assert not proctree.stamp_start_environment(proctree.CALL_MARK, "too short")
+    def _hide(path):
+        os.setsid()  # out of the runner's session too: only the process tree still ties it to the call
         if os.fork() == 0:
-            time.sleep(30)
-            os._exit(0)
-        open({str(ready)!r}, "w").close()
-        time.sleep(30)
+            open(path, "w").close()
+            time.sleep(120)
+        os._exit(0)
+
+    def orphan_then_kill_supervisor(path):
+        multiprocessing.get_context("fork").Process(target=_hide, args=(path,)).start()
+        for _ in range(500):
+            if os.path.exists(path):
+                break
+            time.sleep(0.01)
+        os.kill(os.getppid(), signal.SIGKILL)
+        time.sleep(120)
+"""
+
+
+def test_what_a_killed_supervisor_left_is_stopped_by_the_template_before_it_reports_it_gone(
+        write_module, tmp_path, leftovers):
+    """No mark in the environment finds a warm runner's processes (its /proc/PID/environ is the template's, empty):
+    the kernel re-parents them to the template, their subreaper, which stops them."""
+    folder = write_module("mod", ORPHANS)
+    began = time.monotonic()
+    result = call(folder, "orphan_then_kill_supervisor", str(tmp_path / "hidden"), timeout=60.0)
+    elapsed = time.monotonic() - began
+    assert (tmp_path / "hidden").exists()  # the setsid'd grandchild ran
+    assert result.status == "crashed" and result.detail.get("supervisor_killed"), (result.status, result.detail)
+    assert elapsed < 20, elapsed
+    assert leftovers() == [], leftovers()
+    assert [p for p in psutil.Process(template.shared().pid).children() if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_a_warm_runner_is_forked_before_its_supervisor_holds_its_call(write_module):
+    """The runner's memory has the template's modules and its own start message, not the supervisor's config,
+    witness or write meter: none of the supervisor's objects exist in it."""
+    folder = write_module("mod", """
+        import gc, sys
+
+        def held():
+            kinds = {type(o).__name__ for o in gc.get_objects()}
+            return {"witness": "Witness" in kinds, "meter": "WriteMeter" in kinds,
+                    "config": "SupervisorConfig" in kinds, "supervisor": "supervisor" in sys.modules}
     """)
-    process = subprocess.Popen([sys.executable, "-I", "-c", script],
-                               env={proctree.CALL_MARK: proctree.UNSTAMPED_MARK})
-    try:
-        deadline = time.monotonic() + 20
-        while not ready.exists() and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        assert ready.exists(), process.poll()
-        marked = proctree.with_environment(proctree.CALL_MARK, mark)
-        assert process.pid in marked and len(marked) == 2, marked  # it and its forked child
-        assert process.pid not in proctree.with_environment(proctree.CALL_MARK, proctree.UNSTAMPED_MARK)
-    finally:
-        for pid in proctree.with_environment(proctree.CALL_MARK, mark):
-            os.kill(pid, signal.SIGKILL)
-        process.wait()
+    result = call(folder, "held", timeout=30)
+    assert result.status == "returned", (result.status, result.stderr.text)
+    assert result.value == {"witness": False, "meter": False, "config": False, "supervisor": False}, result.value

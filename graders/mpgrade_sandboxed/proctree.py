@@ -71,6 +71,35 @@ def descendants(root: int | None = None, zombies: bool = False) -> list[int]:
     return [pid for pid in found if zombies or table[pid][1] != "Z"]
 
 
+def descendants_except(root: int, keep: set[int]) -> list[int]:
+    """Live PIDs below ``root`` but for ``keep`` and everything below them (the template's orphans: what is not
+    under a live supervisor)."""
+    table = _table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, queue = [], [pid for pid in children.get(root, ()) if pid not in keep]
+    while queue:
+        pid = queue.pop(0)
+        found.append(pid)
+        queue.extend(children.get(pid, ()))
+    return [pid for pid in found if table[pid][1] != "Z"]
+
+
+def children(pid: int) -> list[int]:
+    """``pid``'s children, zombies too (one file where the kernel lists them; the whole table elsewhere)."""
+    if ON_LINUX:
+        try:
+            found: list[int] = []
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    found += [int(child) for child in handle.read().split()]
+            return found
+        except (OSError, ValueError):
+            pass
+    return [child for child, (ppid, _, _) in _table().items() if ppid == pid]
+
+
 TICKS_PER_S = os.sysconf("SC_CLK_TCK") if ON_LINUX else 100
 """Clock ticks per second in ``ProcStat``'s CPU figures (psutil's are turned into hundredths off Linux)."""
 
@@ -158,44 +187,6 @@ def parent_command(pid: int) -> str:
     """The command line of ``pid``'s parent ("?" if either is gone)."""
     stat = proc_stat(pid)
     return cmdline(stat.ppid) if stat is not None else "?"
-
-
-UNSTAMPED_MARK = "0" * 32
-"""``CALL_MARK``'s value in the sandbox template's environment: as long as a call's mark (a uuid4 hex), so a
-runner forked from it can write its call's mark over it in place (``stamp_start_environment``)."""
-
-
-def stamp_start_environment(name: str, value: str) -> bool:
-    """Write ``value`` over ``name``'s value in this process's start-up environment block, in place.
-
-    ``/proc/PID/environ`` (and so ``with_environment``) shows that block, not
-    what ``os.environ`` was changed to since: a runner forked from the
-    template would carry the template's, and children forked from it too.
-    Only where the block holds ``name`` with a value of the same length; False
-    where it cannot (then nothing changed).
-    """
-    if not ON_LINUX:
-        return False
-    try:
-        with open("/proc/self/environ", "rb") as handle:
-            block = handle.read()
-        with open("/proc/self/stat", "rb") as handle:
-            data = handle.read()
-        env_start = int(data[data.rindex(b")") + 2:].split()[47])  # field 50 of proc(5)
-        key, new = f"{name}=".encode(), value.encode()
-        at = 0 if block.startswith(key) else block.find(b"\0" + key) + 1
-        if at == 0 and not block.startswith(key):
-            return False
-        start = at + len(key)
-        if block.find(b"\0", start) - start != len(new) or env_start <= 0:
-            return False
-        import ctypes
-
-        ctypes.memmove(env_start + start, new, len(new))
-        with open("/proc/self/environ", "rb") as handle:
-            return f"{name}={value}".encode() in handle.read().split(b"\0")
-    except (OSError, ValueError, IndexError):
-        return False
 
 
 def with_environment(name: str, value: str) -> list[int]:

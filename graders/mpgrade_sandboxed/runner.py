@@ -350,7 +350,7 @@ and forkserver children never re-import it."""
 
 
 def become_fresh(runtime_parent: str, request_path: str) -> None:
-    """In a runner forked from a warm supervisor (``supervisor.ForkedRunner``): what ``python -I -B -c BOOT``
+    """In a warm runner (``warmstart.py``, forked from the template's state): what ``python -I -B -c BOOT``
     would start with, where the fork left the template's. Spawn and forkserver children must not re-import a
     ``__main__`` file (the template's), nor a student find the trusted modules, nor two calls share a random
     sequence or a multiprocessing authentication key.

@@ -104,20 +104,26 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     )
     (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
     with open(workdir / "supervisor.err", "wb") as supervisor_err:
-        supervisor = _start_supervisor(workdir / "supervisor.json", write_fd, supervisor_err.fileno())
+        supervisor = _start_supervisor(workdir / "supervisor.json", write_fd, supervisor_err.fileno(),
+                                       warm_runner=bool(runner_request_path))
     os.close(write_fd)
     received = collect(supervisor, read_fd, backstop=time.monotonic() + request.timeout_s + GRACE_S + BACKSTOP_S,
                        tick=IdleWatch(supervisor.pid) if cpulock.holding() else None)
-    if not received.verdict_bytes.strip():  # killed before its verdict (by student code?): its call may live on
+    if not received.verdict_bytes.strip() and (not isinstance(supervisor, template.SupervisorProcess)
+                                               or supervisor.returncode is None):  # (None: the template is gone)
+        # A fresh supervisor killed before its verdict (by student code?): its call may live on. (A template's
+        # supervisor's orphans were stopped by the template, their subreaper, before it reported it gone.)
         proctree.sweep_call(mark, supervisor.pid)
     return classify(workdir, received, supervisor.returncode)
 
 
-def _start_supervisor(config_path: Path, write_fd: int, stderr_fd: int) -> subprocess.Popen | template.SupervisorProcess:
+def _start_supervisor(config_path: Path, write_fd: int, stderr_fd: int,
+                      warm_runner: bool = False) -> subprocess.Popen | template.SupervisorProcess:
     """Forked from this process's template where one runs (past interpreter start-up and imports), else a fresh
     interpreter; either way in its own session, with the result pipe's write end as ``write_fd``."""
     if template.usable() and write_fd > 2:
-        forked = template.shared().start_supervisor(str(runtime_parent()), str(config_path), write_fd, stderr_fd)
+        forked = template.shared().start_supervisor(str(runtime_parent()), str(config_path), write_fd, stderr_fd,
+                                                    warm_runner)
         if forked is not None:
             return forked
     return subprocess.Popen(

@@ -17,6 +17,10 @@ fast and cannot be shadowed.
         v
     runner (student code) -> workers -> grandchildren (maybe setsid'd)
 
+The runner is a fresh interpreter inside bubblewrap or Seatbelt; elsewhere
+it is the child this supervisor forked at its first step, before it read its
+config (``mpgrade_sandboxed/warmstart.py``), started with a ``RunnerStart``.
+
 While the runner runs, a watchdog counts the call's live processes,
 their resident memory and what the call has written (its folder and /dev/shm;
 ``mpgrade_sandboxed/written.py``) a few times a second (``RLIMIT_NPROC`` counts per user
@@ -69,7 +73,7 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-proctree = protocol = cgroups_ = witness_ = written_ = None  # the runtime copy's modules, imported in main()
+proctree = protocol = cgroups_ = witness_ = written_ = warmstart = None  # the runtime copy's modules, imported in main()
 WATCH_S = 0.05
 """The watchdog's period: how often the call's processes are counted (and the witness sees them)."""
 
@@ -77,11 +81,12 @@ WATCH_S = 0.05
 def _import_runtime(runtime_parent: str) -> None:
     """``proctree``, ``cgroups``, ``protocol``, ``witness`` and ``written`` from the private runtime copy: nothing
     else of the engine is imported here."""
-    global proctree, protocol, cgroups_, witness_, written_
+    global proctree, protocol, cgroups_, witness_, written_, warmstart
     if proctree is not None:  # already imported: a supervisor forked from the template (``template.py``)
         return
     sys.path.insert(0, runtime_parent)
-    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, witness as witness_, written as written_
+    from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, warmstart, witness as witness_
+    from mpgrade_sandboxed import written as written_
 
 
 def _witness(path: str, max_processes: int, private_shm: bool = False):
@@ -105,52 +110,27 @@ def _tree_cpu() -> float | None:
 
 
 def _limits(limits: dict[str, int], cgroups: list[str]):
-    """What the runner's child does before exec: rlimits, then into the call's cgroup(s)."""
+    """What a fresh runner's child does before exec: rlimits, then into the call's cgroup(s) (as a warm runner
+    does itself, ``warmstart.apply_limits``)."""
 
     def apply() -> None:
-        import resource
-
-        for name, value in limits.items():
-            kind = getattr(resource, name, None)
-            if kind is None:
-                continue
-            try:
-                resource.setrlimit(kind, (value, value))
-            except (ValueError, OSError):
-                pass
-        cgroups_.join_cgroups(cgroups)
+        warmstart.apply_limits(limits, cgroups)
 
     return apply
 
 
-def _warm_runner(config) -> bool:
-    """Whether this supervisor can fork the runner: it was forked from the template, which imported the runner,
-    and the runner can carry its call's mark where the sweep looks (``proctree.stamp_start_environment``)."""
-    mark = config.env.get(proctree.CALL_MARK, "")
-    return ("mpgrade_sandboxed.runner" in sys.modules and len(mark) == len(proctree.UNSTAMPED_MARK)
-            and os.environ.get(proctree.CALL_MARK) == proctree.UNSTAMPED_MARK)
-
-
 class ForkedRunner:
-    """The runner forked from this (warm) supervisor instead of started as ``python -I -B -c BOOT``: what the
-    supervisor needs of a ``Popen`` (``pid``, ``poll``). Only outside a namespace sandbox (``runner_request``).
+    """The warm runner (``mpgrade_sandboxed/warmstart.py``), started: what the supervisor needs of a ``Popen``
+    (``pid``, ``poll``). Only outside a namespace sandbox (``runner_request``).
 
-    The child does what ``Popen(start_new_session=True, close_fds=True, pass_fds=(result_fd,), preexec_fn=limits,
-    cwd=, env=, stdin=DEVNULL, stdout=, stderr=)`` and the fresh interpreter would have done, then the runner's
-    ``main``; it never returns here. A fresh runner spent ~70 ms of every call starting an interpreter and
-    importing the runtime (of a trivial call's ~90-130 ms).
+    A fresh runner spent ~70 ms of every call starting an interpreter and importing the runtime (of a trivial
+    call's ~90-130 ms); the warm one was forked, before this supervisor held anything of its call, from the
+    template that had imported the runtime once.
     """
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
-
-    @classmethod
-    def start(cls, config, limits, stdout_fd: int, stderr_fd: int) -> ForkedRunner:
-        pid = os.fork()
-        if pid == 0:
-            _become_runner(config, limits, stdout_fd, stderr_fd)
-        return cls(pid)
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -162,44 +142,6 @@ class ForkedRunner:
                 if pid == self.pid:
                     self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
-
-
-def _become_runner(config, limits, stdout_fd: int, stderr_fd: int) -> None:
-    """In the forked child: a new session, the limits, the call's folder, files and environment, only the result
-    pipe kept open, default signals; then the runner (``runner.become_fresh`` undoes the rest of the fork)."""
-    code = 1
-    try:
-        os.setsid()
-        limits()
-        os.chdir(config.cwd)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(stdout_fd, 1)
-        os.dup2(stderr_fd, 2)
-        keep = sorted({0, 1, 2, config.result_fd})
-        for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")]):
-            os.closerange(low + 1, high)  # the witness's socket, the supervisor's files
-        signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGTERM, signal.SIGCHLD):
-            signal.signal(signum, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
-        if not proctree.stamp_start_environment(proctree.CALL_MARK, config.env[proctree.CALL_MARK]):
-            raise RuntimeError("could not mark the forked runner with its call")
-        os.environ.clear()
-        os.environ.update(config.env)
-        runner = sys.modules["mpgrade_sandboxed.runner"]
-        runner.become_fresh(config.runtime_parent, config.runner_request)
-        runner.hide_the_kit()
-        runner.main(config.runner_request)  # ends with os._exit, as BOOT does
-    except BaseException:  # noqa: BLE001  (reported like a fresh runner's crash: exit code 1, stderr)
-        import traceback
-
-        try:
-            traceback.print_exc()
-        except BaseException:  # noqa: BLE001
-            pass
-    finally:
-        os._exit(code)
 
 
 SHM = "/dev/shm"
@@ -246,8 +188,9 @@ def sweep_shm(before: set[str]) -> list[str]:
     return removed
 
 
-def main(runtime_parent: str, config_path: str) -> int:
-    """Run the call ``config_path`` describes (in a fresh interpreter, or forked from the template)."""
+def main(runtime_parent: str, config_path: str, waiting=None) -> int:
+    """Run the call ``config_path`` describes (in a fresh interpreter, or forked from the template, which forked
+    ``waiting``, the warm runner, at this supervisor's first step)."""
     _import_runtime(runtime_parent)
     with open(config_path, encoding="utf-8") as handle:
         config = protocol.SupervisorConfig.from_plain(json.load(handle))
@@ -275,10 +218,15 @@ def main(runtime_parent: str, config_path: str) -> int:
     # Inside bubblewrap the call's /dev/shm is its own tmpfs: all of it is the call's.
     meter = written_.WriteMeter(config.call_dir, set() if config.private_shm else shm_before, proctree.holding)
     started = time.monotonic()
-    with open(config.stdout, "wb") as out, open(config.stderr, "wb") as err:
-        if config.runner_request and _warm_runner(config):
-            runner = ForkedRunner.start(config, _limits(config.rlimits, cgroups), out.fileno(), err.fileno())
-        else:
+    if config.runner_request and waiting is not None:
+        runner = ForkedRunner(waiting.start(warmstart.RunnerStart(
+            request_path=config.runner_request, runtime_parent=config.runtime_parent, cwd=config.cwd,
+            env=config.env, stdout=config.stdout, stderr=config.stderr, rlimits=config.rlimits, cgroups=cgroups,
+            cpus=config.cpus)))
+    else:
+        if waiting is not None:
+            waiting.discard()
+        with open(config.stdout, "wb") as out, open(config.stderr, "wb") as err:
             runner = subprocess.Popen(
                 config.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 cwd=config.cwd, env=config.env, pass_fds=(config.result_fd,),

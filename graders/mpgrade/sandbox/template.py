@@ -25,23 +25,26 @@ limits, watches, witnesses and sweeps it, and prints its verdict on fd 1.
 One owner per end: the template exits when the grading process does (its
 ``alive`` pipe reaches end of file), and each supervisor it forked stops its
 call when the template dies (``PR_SET_PDEATHSIG``, as before with the grading
-process). The template starts with an empty environment but for a
-placeholder call mark: a supervisor needs none (it gives the runner the
-call's own), and nothing of the grading process's environment lingers in a
-long-lived process.
+process). The template starts with an empty environment: a supervisor needs
+none (it gives the runner the call's own), and nothing of the grading
+process's environment lingers in a long-lived process.
 
-Outside a namespace sandbox the supervisor forks the runner too
-(``supervisor.ForkedRunner``): the template has imported the runner, so a
-call starts past the runner's interpreter start-up and imports as well. The
-forked runner writes its call's mark over the placeholder in its start-up
-environment (``proctree.stamp_start_environment``), where the grading
-process's sweep looks for a call's processes if its supervisor was killed.
-Inside bubblewrap the runner stays bubblewrap's fresh child.
+Outside a namespace sandbox (and Seatbelt) the call's runner is warm too: the
+supervisor forks it at its first step, before it reads anything of its call,
+and later tells it what to run (``mpgrade_sandboxed/warmstart.py``); a call
+starts past the runner's interpreter start-up and imports. Inside bubblewrap
+the runner stays bubblewrap's fresh child.
+
+The template is the child subreaper of every call: what a supervisor that
+dies leaves running is re-parented here, and stopped (``_stop_orphans``)
+before the grading process is told the supervisor is gone. So a call's
+processes are found by the kernel's process tree, not by marks they carry.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,6 +70,9 @@ class Start:
     config_path: str
     result_fd: int
     cpus: list[int]
+    warm_runner: bool = False
+    """Fork the call's runner at the supervisor's first step (``mpgrade_sandboxed/warmstart.py``): the call runs
+    outside a namespace sandbox and Seatbelt, so its runner need not be a fresh interpreter."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ class Template:
         return self._process.pid if self._process is not None and self._process.poll() is None else None
 
     def start_supervisor(self, runtime_parent: str, config_path: str, result_fd: int,
-                         stderr_fd: int) -> SupervisorProcess | None:
+                         stderr_fd: int, warm_runner: bool = False) -> SupervisorProcess | None:
         """A new supervisor for ``config_path``, forked by the template; None where no template can run
         (the caller then starts a fresh interpreter, as without one)."""
         for _ in range(2):  # a template that died since the last call is replaced once
@@ -157,7 +163,7 @@ class Template:
                 return None
             verdict_r, verdict_w = os.pipe()
             try:
-                start = Start(config_path, result_fd, sorted(_affinity()))
+                start = Start(config_path, result_fd, sorted(_affinity()), warm_runner)
                 socket.send_fds(connection, [_line(start)], [result_fd, verdict_w, stderr_fd])
                 reply = b""
                 while b"\n" not in reply:
@@ -202,8 +208,6 @@ class Template:
         return connection
 
     def _launch(self, runtime_parent: str) -> bool:
-        from mpgrade_sandboxed.proctree import CALL_MARK, UNSTAMPED_MARK  # (the template itself never imports this)
-
         self._folder = tempfile.TemporaryDirectory(prefix="mpgrade-template-")
         self._socket_path = os.path.join(self._folder.name, "s")
         ready_r, ready_w = os.pipe()
@@ -212,7 +216,7 @@ class Template:
             self._process = subprocess.Popen(
                 [sys.executable, "-I", "-B", __file__, runtime_parent, self._socket_path, str(alive_r), str(ready_w)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(alive_r, ready_w),
-                start_new_session=True, close_fds=True, env={CALL_MARK: UNSTAMPED_MARK},
+                start_new_session=True, close_fds=True, env={},
             )
         except OSError:
             os.close(alive_w)
@@ -282,17 +286,20 @@ def _affinity() -> set[int]:
 def serve(runtime_parent: str, socket_path: str, alive_fd: int, ready_fd: int) -> None:
     """Listen for Start messages; fork a supervisor for each; report its PID and, once reaped, its exit."""
     import selectors
-    import signal
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import supervisor  # noqa: PLC0415  (by path: nothing of mpgrade is imported)
 
     sys.path.pop(0)
     supervisor._import_runtime(runtime_parent)
-    try:  # supervisors of calls outside a namespace fork their runner from here, past its imports
-        from mpgrade_sandboxed import runner  # noqa: F401
-    except Exception:  # noqa: BLE001  (then each supervisor starts a fresh runner, as before)
-        pass
+    from mpgrade_sandboxed import proctree
+
+    try:  # calls outside a namespace fork their runner from here, past its imports (warmstart.py)
+        from mpgrade_sandboxed import runner, warmstart  # noqa: F401
+    except Exception:  # noqa: BLE001  (then each supervisor starts a fresh runner)
+        warmstart = None
+    # What a supervisor that dies leaves of its call is re-parented here, not to init: found by the kernel.
+    supervisor._prctl(supervisor.PR_SET_CHILD_SUBREAPER, 1)
     template_pid = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
@@ -315,7 +322,7 @@ def serve(runtime_parent: str, socket_path: str, alive_fd: int, ready_fd: int) -
                 return
             if key.data == "wake":
                 os.read(wake_r, 4096)
-                _reap(waiting)
+                _reap(waiting, proctree)
                 continue
             connection, _ = listener.accept()
             try:
@@ -339,35 +346,60 @@ def serve(runtime_parent: str, socket_path: str, alive_fd: int, ready_fd: int) -
                 continue
             pid = os.fork()
             if pid == 0:  # the supervisor
-                _become_supervisor(supervisor, runtime_parent, start, fds, template_pid)
+                _become_supervisor(supervisor, runtime_parent, start, fds, template_pid,
+                                   warmstart if start.warm_runner else None)
             for fd in fds:
                 os.close(fd)
             waiting[pid] = connection
             connection.sendall(_line(Started(pid)))
-            _reap(waiting)
+            _reap(waiting, proctree)
 
 
-def _reap(waiting: dict[int, socket.socket]) -> None:
-    while waiting:
+def _reap(waiting: dict[int, socket.socket], proctree) -> None:
+    """Reap exited supervisors (and orphans); stop what a dead supervisor left, then report each one gone."""
+    exited: list[tuple[socket.socket, int]] = []
+    while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
         connection = waiting.pop(pid, None)
         if connection is not None:
+            exited.append((connection, os.waitstatus_to_exitcode(status)))
+    if exited and any(child not in waiting for child in proctree.children(os.getpid())):
+        _stop_orphans(set(waiting), proctree)
+    for connection, returncode in exited:
+        try:
+            connection.sendall(_line(Exited(returncode)))
+        except OSError:
+            pass
+        connection.close()
+
+
+def _stop_orphans(supervisors: set[int], proctree) -> None:
+    """Kill every process below the template but the live supervisors' calls: what a supervisor that died (killed by
+    student code, or failing) left running was re-parented here, the subreaper of every call."""
+    for _ in range(500):
+        orphans = proctree.descendants_except(os.getpid(), supervisors)
+        if not orphans:
+            return
+        proctree.signal_all(orphans, signal.SIGSTOP)  # frozen first, so none forks past the sweep
+        proctree.signal_all(orphans, signal.SIGKILL)
+        for pid in orphans:
             try:
-                connection.sendall(_line(Exited(os.waitstatus_to_exitcode(status))))
-            except OSError:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
                 pass
-            connection.close()
+        time.sleep(0.01)
 
 
-def _become_supervisor(supervisor, runtime_parent: str, start: Start, fds: list[int], template_pid: int) -> None:
-    """In the forked child: the state a fresh ``python -I supervisor.py`` would have, then its main; never returns."""
-    import signal
+def _become_supervisor(supervisor, runtime_parent: str, start: Start, fds: list[int], template_pid: int,
+                       warmstart=None) -> None:
+    """In the forked child: the state a fresh ``python -I supervisor.py`` would have, then its main; never returns.
 
+    With ``warmstart``, the call's runner is forked first, before this process reads anything of its call."""
     code = 1
     try:
         signal.set_wakeup_fd(-1)
@@ -390,9 +422,10 @@ def _become_supervisor(supervisor, runtime_parent: str, start: Start, fds: list[
             os.closerange(low + 1, high)  # the template's socket, selector, lifeline, other calls' fds
         if start.cpus and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, start.cpus)
+        waiting = warmstart.fork_waiting_runner(start.result_fd) if warmstart is not None else None
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-        code = supervisor.main(runtime_parent, start.config_path)
+        code = supervisor.main(runtime_parent, start.config_path, waiting)
     except BaseException:  # noqa: BLE001  (a supervisor's failure is reported like a fresh one's: exit code 1)
         import traceback
 
