@@ -34,11 +34,12 @@ def _sentinel_note(result) -> str:
     return "\n" + ON_SENTINEL if "NoneType" in result.stderr.text else ""
 
 
-def _edge_cases(student, function: str, cases: list[tuple], why: list[str], timeout: float | None = None):
+def _edge_cases(student, function: str, cases: list[tuple], why: list[str], timeout: float | None = None,
+                hang_ok: bool = False):
     """``student.each`` on a check's fixed edge cases; a hang names the case it stopped in (the last case mark)."""
     __tracebackhide__ = True
     try:
-        return student.each(function, cases, timeout=timeout)
+        return student.each(function, cases, timeout=timeout, hang_ok=hang_ok)
     except GradingError:
         raise
     except CheckFailed as failure:
@@ -132,8 +133,11 @@ def test_one_producer_and_the_consumers_do_the_work(student, rng):
     (also for fewer items than consumers, one item, and no items)"""
     n_consumers = 3
     items = list(range(12))
-    result = student.call("process_all", items, task("pause_square"), n_consumers)
-    check(sorted(result.value) == [x * x for x in items], f"process_all returned {short(result.value)}.")
+    # A deadlock is test_every_result_exactly_once's deduction: here the witness says who was started and who
+    # did the work, whether the call returned or not.
+    result = student.call("process_all", items, task("pause_square"), n_consumers, hang_ok=True)
+    if not result.hung:
+        check(sorted(result.value) == [x * x for x in items], f"process_all returned {short(result.value)}.")
     # A process the witness saw announce itself: never a Manager's server nor multiprocessing's helpers.
     started = len(started_processes(result, "process", "pool", "executor"))
     check(started == n_consumers + 1,
@@ -144,10 +148,11 @@ def test_one_producer_and_the_consumers_do_the_work(student, rng):
           f"12 tasks of 0.1 s each were done by {len(pids)} process(es). The consumers should take "
           "items from the task queue until they read the sentinel, so the work spreads over them.")
     require_no_crash(result, student.path, "process_all", ON_SENTINEL if "NoneType" in result.stderr.text else "")
-    require_clean_exit(result, "process_all")
+    if not result.hung:
+        require_clean_exit(result, "process_all")
 
     cases = [([1, 2], task("pause_square"), 4), ([3], task("pause_square"), 2), ([], task("pause_square"), 2)]
-    edge, outcomes = _edge_cases(student, "process_all", cases, ONE_PRODUCER_EDGES_WHY, timeout=30)
+    edge, outcomes = _edge_cases(student, "process_all", cases, ONE_PRODUCER_EDGES_WHY, timeout=30, hang_ok=True)
     what = "process_all on its edge cases (" + "; ".join(
         f"process_all({short(c[0])}, pause_square, {c[2]}): {why}"
         for c, why in zip(cases, ONE_PRODUCER_EDGES_WHY)) + ")"
@@ -163,7 +168,8 @@ def test_one_producer_and_the_consumers_do_the_work(student, rng):
           f"{what}: {len(in_caller)} item(s) were processed in the calling process itself. The consumers, in "
           "processes of their own, call func on the items.")
     require_no_crash(edge, student.path, what, ON_SENTINEL if "NoneType" in edge.stderr.text else "")
-    require_clean_exit(edge, what)
+    if not edge.hung:
+        require_clean_exit(edge, what)
 
 
 LARGE_EDGES_WHY = ["one large result, more consumers than items", "one consumer"]

@@ -64,7 +64,8 @@ KNOWN_MISTAKES = {
         "test_primes_in_ranges_counts_in_worker_processes": ["in child processes"],
     },
     "ex03_join_before_drain": {
-        "test_large_results_do_not_deadlock": ["did not finish within 7.5 s", "never drained before join"],
+        "test_large_results_do_not_deadlock": ["a deadlock", "held back until what it put on a queue has been read",
+                                               "drain the result queue (get every result) before join()"],
     },
     "ex05_lock_around_read_only": {
         "test_increment_holds_the_lock_for_each_update": [

@@ -15,6 +15,7 @@ from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
 from mpgrade_sandboxed.poolwatch import DEADLOCK_TYPE as POOL_DEADLOCK, ERROR_TYPE as POOL_LOOP
 
+from . import hangs
 from .sandbox.call import CallResult
 from .source import defined_under_guard, missing_in_children, with_block_around
 
@@ -301,6 +302,9 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float,
                     "Code at the top level of a module runs on import (and again in every child "
                     "process under spawn). Move it into `main()` under `if __name__ == \"__main__\":`."
                     + output_tail(result))
+        described = hangs.explain(result, action, timeout_s, student_file)
+        if described:
+            return described + output_tail(result)
         return (f"{action} did not finish within {timeout_s:g} s and was stopped, with every process it started. "
                 "Look for a process that is never started or never ends, a join() on a process "
                 "that is blocked, or a queue or pipe that is read more times than it is written "

@@ -140,3 +140,20 @@ def with_block_around(path: Path, line: int, callee_suffix: str) -> tuple[int, i
                         if end < line:
                             return node.lineno, end
     return None
+
+
+def lock_held_at(path: Path, line: int) -> int | None:
+    """The first line of a ``with`` block around ``line`` (its body, not its own line) whose expression names a lock
+    (``with lock:``, ``with counter.get_lock():``); None when there is none or the file does not parse."""
+    parsed = _tree(path)
+    if parsed is None:
+        return None
+    found = None
+    for node in ast.walk(parsed[0]):
+        if not isinstance(node, ast.With) or not node.body:
+            continue
+        if not (node.body[0].lineno <= line <= (node.end_lineno or node.lineno)):
+            continue
+        if any("lock" in ast.unparse(item.context_expr).lower() for item in node.items):
+            found = max(found or 0, node.lineno)  # the innermost such block
+    return found

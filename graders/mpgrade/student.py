@@ -23,6 +23,7 @@ from typing import Any
 from mpgrade_sandboxed.plaindata import TaskRef
 
 from . import feedback
+from .hangs import describe_hang
 from .outcomes import CheckFailed, GradingError
 from .sandbox.call import CallRequest, CallResult
 from .sandbox.launcher import run_call
@@ -42,6 +43,8 @@ class Hang:
 
     action: str
     limit_s: float
+    deadlock: bool = False
+    """Stopped early because every process waited for another (``CallResult.hang``), not at its limit."""
 
 
 _hangs: dict[tuple[str, str], dict[str, Hang]] = {}
@@ -110,13 +113,14 @@ class Student:
             limit = min(limit, max(HANG_RETRY_S * self.settings.timeout_factor, HANG_RETRY_FACTOR * slowest))
         result = call(limit / self.settings.timeout_factor)
         if result.status == "timeout" and result.phase in ("calling", "done"):
-            _hangs.setdefault(key[:2], {}).setdefault(target, Hang(action, limit))
+            _hangs.setdefault(key[:2], {}).setdefault(target, Hang(action, limit,
+                                                                   bool(result.hang.get("deadlock"))))
         elif result.status == "returned" and result.outside_seconds is not None:
             _slowest[(*key[:2], target)] = max(_slowest.get((*key[:2], target), 0.0), float(result.outside_seconds))
         return result, limit, earlier
 
     def _checked(self, target: str, action: str, args: tuple, kind: str, timeout: float | None,
-                 start_method: str | None, kwargs: dict, races: bool = False) -> CallResult:
+                 start_method: str | None, kwargs: dict, races: bool = False, hang_ok: bool = False) -> CallResult:
         __tracebackhide__ = True
         key = self._key(start_method)
         if key in _import_failures:
@@ -130,6 +134,10 @@ class Student:
                                      races=races, **kwargs))
         if result.status == "returned":
             return result
+        if hang_ok and result.hung:
+            result.detail = {**result.detail, "limit_s": limit,
+                             "earlier": hung_again(earlier) if earlier is not None else ""}
+            return result
         text = feedback.explain(result, action, self.module_file, limit, self.path)
         if result.status == "timeout" and earlier is not None:
             text = hung_again(earlier) + text
@@ -141,14 +149,18 @@ class Student:
         raise CheckFailed(text)
 
     def call(self, function: str, *args: Any, timeout: float | None = None,
-             start_method: str | None = None, races: bool = False, **kwargs: Any) -> CallResult:
+             start_method: str | None = None, races: bool = False, hang_ok: bool = False,
+             **kwargs: Any) -> CallResult:
         """Call ``function(*args, **kwargs)`` in the student module; fail the check unless it returns.
 
-        With ``races=True`` the shared objects the call creates are tracked (see ``mpgrade.races``).
+        With ``races=True`` the shared objects the call creates are tracked (see ``mpgrade.races``). With
+        ``hang_ok=True`` a call stopped for a hang (a deadlock, or its limit) comes back too (``result.hung``): a
+        check about structure judges what the witness saw start (``started_processes``, ``task_records``) and
+        leaves the hang to the check whose result it prevents (one mistake, one deduction).
         """
         __tracebackhide__ = True
         action = f"`{feedback.call_text(function, args, kwargs)}`"
-        return self._checked(function, action, args, "function", timeout, start_method, kwargs, races)
+        return self._checked(function, action, args, "function", timeout, start_method, kwargs, races, hang_ok)
 
     def script(self, timeout: float | None = None, start_method: str | None = None) -> CallResult:
         """Run the student's file as ``python FILE`` would; fail the check unless it runs to the end."""
@@ -160,13 +172,18 @@ class Student:
         result, limit, earlier = self.run_script(method, timeout)
         if result.status == "returned":
             return result
+        stopped = (f"{action} deadlocked and was stopped after {result.hang.get('after_s', 0):.1f} s"
+                   if result.hang.get("deadlock") else f"{action} did not finish within {limit:g} s and was stopped")
         if result.status == "timeout" and earlier is not None:  # the function it calls hangs: say that, not spawn
-            raise CheckFailed(hung_again(earlier) + f"{action} did not finish within {limit:g} s either and was "
-                              "stopped: fix that hang first." + feedback.output_tail(result))
+            raise CheckFailed(hung_again(earlier) + f"{stopped} too: fix that hang first."
+                              + feedback.output_tail(result))
         if result.status == "timeout":
             missing = feedback.not_found_in_children(result, self.path)
             if missing:
-                raise CheckFailed(f"{action} did not finish within {limit:g} s and was stopped. {missing}")
+                raise CheckFailed(f"{stopped}. {missing}")
+            described = describe_hang(result, self.path) if result.hang.get("deadlock") else ""
+            if described:
+                raise CheckFailed(f"{stopped}. {described}" + feedback.output_tail(result))
             raise CheckFailed(
                 f"{action} did not finish within {limit:g} s and was stopped. Under spawn every worker "
                 "process imports your file again; if the file starts work at the top level, each worker "
@@ -183,13 +200,14 @@ class Student:
                                                     start_method=start_method))
 
     def each(self, function: str, cases: list[tuple], timeout: float | None = None,
-             start_method: str | None = None) -> tuple[CallResult, list[dict]]:
+             start_method: str | None = None, hang_ok: bool = False) -> tuple[CallResult, list[dict]]:
         """Call ``function(*args)`` for every ``args`` in ``cases``, in one sandbox; fail the check unless all
-        were called. Returns the call and each case's outcome (``{"value": ...}`` or ``{"raised": error}``)."""
+        were called. Returns the call and each case's outcome (``{"value": ...}`` or ``{"raised": error}``; none
+        when ``hang_ok`` let a hung call come back, as for ``call``)."""
         __tracebackhide__ = True
         plain = [list(args) for args in cases]
         result = self._checked("each_case", f"{function}() on its edge cases", (function, plain), "driver",
-                               timeout, start_method, {})
+                               timeout, start_method, {}, hang_ok=hang_ok)
         outcomes = result.value if isinstance(result.value, list) else []
         return result, [o if isinstance(o, dict) else {} for o in outcomes]
 
@@ -203,5 +221,7 @@ class Student:
 
 def hung_again(earlier: Hang) -> str:
     """The sentence that ties a second hang to the first: why this check waited less, and where to look."""
+    if earlier.deadlock:
+        return f"In an earlier check {earlier.action} deadlocked (every process waited for another). "
     return (f"In an earlier check {earlier.action} did not finish within {earlier.limit_s:g} s and was stopped, "
             "so this check waited less. ")

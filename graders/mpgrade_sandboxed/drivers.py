@@ -131,6 +131,7 @@ def each_case(module: ModuleType, function: str, cases: list) -> list[dict[str, 
     """
     import sys
 
+    from mpgrade_sandboxed import witness
     from mpgrade_sandboxed.locate import describe
 
     target = require(module, function, "function")
@@ -139,6 +140,7 @@ def each_case(module: ModuleType, function: str, cases: list) -> list[dict[str, 
     for index, args in enumerate(cases):
         sys.stderr.write(f"{CASE_MARK}{index}\n")
         sys.stderr.flush()
+        witness.send({"m": "case", "index": index})  # when it began: a hang's feedback names this case's processes
         try:
             outcomes.append({"value": target(*args)})
         except Exception as exc:  # noqa: BLE001 - the student's error is the evidence

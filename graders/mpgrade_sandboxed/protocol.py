@@ -147,6 +147,10 @@ class SupervisorConfig:
     """Put the call in a fresh cgroup where one is writable."""
     witness_path: str = ""
     """Where the supervisor listens as the call's witness (``witness.py``); empty: no witness."""
+    stacks_dir: str = ""
+    """Where the call's processes write their Python stacks when asked (``waits.py``); empty: not asked."""
+    deadlock_s: float = 0.0
+    """Stop the call once it has been deadlocked this long (``waits.DeadlockWatch``); 0: only at its limit."""
     runner_request: str = ""
     """The runner's RunRequest file where ``argv`` is not wrapped in a namespace sandbox: a supervisor forked from
     the template (which imported the runner) then forks the runner instead of starting ``argv``."""
@@ -371,12 +375,24 @@ class Verdict:
     """The student function's span seen from outside: begin, end, self_cpu_s and children_cpu_s of the
     runner (kernel), served_cpu_s (the part of children_cpu_s a fork server reaped), processes_started (new
     processes seen), live (the runner's descendants at the end)."""
+    witnessed_hang: dict | None = None
+    """When the call was stopped before the function returned: begin, stopped (the witness's last look) and the
+    processes started by then (as ``witnessed_call``'s ``started``)."""
     witnessed_processes: list = field(default_factory=list)
     """Every process of the call the witness saw: pid, ppid, start_ticks, first, last, cpu_s, announced."""
     witness_problems: list = field(default_factory=list)
     """Marks the witness refused (sent twice, by the wrong process, unreadable): {"code", "text"} each."""
     tree_cpu_s: float | None = None
     """CPU of every process of the call that was reaped (the supervisor's RUSAGE_CHILDREN at the end)."""
+    deadlock: bool = False
+    """Stopped early (with ``timed_out``): every live process waited with no timeout and used no CPU for
+    ``waits.HOLD_S`` (``waits.DeadlockWatch``)."""
+    output_at_stop: dict = field(default_factory=dict)
+    """When the call was stopped (a hang or a limit): the sizes of its stdout and stderr files then, so feedback
+    quotes what it printed before, not what its processes printed as they were killed."""
+    waits: list = field(default_factory=list)
+    """When the call was stopped for a hang: each live process (``waits.ProcessWait``) as the kernel had it, and
+    whether it was asked for its Python stack ("asked")."""
 
     SUPERVISION = ("cgroup", "peak_processes", "peak_memory_mb", "peak_written_mb", "limits", "shm_swept")
 

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from mpgrade_sandboxed import drivers, locate, plaindata, poolwatch, proctree, tasks, witness
+from mpgrade_sandboxed import drivers, locate, plaindata, poolwatch, proctree, tasks, waits, witness
 from mpgrade_sandboxed.locate import describe, module_level_frame
 from mpgrade_sandboxed.protocol import Imported, Message, Result, RunRequest, Started, Status, write_frame
 from mpgrade_sandboxed.spies import Spies
@@ -220,6 +220,10 @@ def run(request: RunRequest, channel: Channel) -> Result:
             witness.install_child_hooks()
         else:  # nobody listens (no AF_UNIX here): the evidence from inside is all there is, so tasks must leave it
             del os.environ[witness.WITNESS_ENV]
+    stacks = os.path.join(request.evidence_dir, "stacks") if request.evidence_dir else ""
+    if stacks and os.path.isdir(stacks):  # each process of the call writes its Python stack there when asked
+        os.environ[waits.STACKS_ENV] = stacks
+        waits.arm_forks()
     if request.confine:  # last before student code: from here on, this process and all it starts are confined
         from mpgrade_sandboxed import landlock
 

@@ -138,8 +138,13 @@ def role_of(process: Any) -> tuple[str, str]:
 
 
 def announce_child(role: str = "process", target: str = "") -> None:
-    """A multiprocessing child, first thing: tells the witness it exists, and what it runs."""
+    """A multiprocessing child, first thing: tells the witness it exists, and what it runs (and arms its stack dump,
+    ``waits.arm``: a spawn or forkserver child starts without the runner's)."""
+    from mpgrade_sandboxed import waits
+
+    waits.arm()
     send({"m": "child", "role": role, "target": target})
+    _report_exit()
 
 
 class _Announce:
@@ -160,17 +165,37 @@ def install_child_hooks() -> None:
     """
     import multiprocessing.process as process
 
-    start, bootstrap = process.BaseProcess.start, process.BaseProcess._bootstrap
+    start = process.BaseProcess.start
 
     def witnessed_start(self, *args: Any, **kwargs: Any) -> Any:
         self._mpgrade_witness = _Announce(*role_of(self))
         return start(self, *args, **kwargs)
 
-    def witnessed_bootstrap(self, *args: Any, **kwargs: Any) -> Any:
-        announce_child(*role_of(self))
-        return bootstrap(self, *args, **kwargs)
-
     process.BaseProcess.start = witnessed_start  # type: ignore[method-assign]
+    _report_exit(announce=True)
+
+
+def _report_exit(announce: bool = False) -> None:
+    """Every multiprocessing child this process starts by fork (and, called in a spawn or forkserver child as it
+    announces itself, that child) tells the witness its exit code as its last word (feedback names processes that
+    ended, with it). ``announce``: a forked child also announces itself first (a spawned one already has)."""
+    import multiprocessing.process as process
+
+    bootstrap = process.BaseProcess._bootstrap
+    if getattr(bootstrap, "_mpgrade", False):
+        return
+
+    def witnessed_bootstrap(self, *args: Any, **kwargs: Any) -> Any:
+        if announce:
+            announce_child(*role_of(self))
+        code = bootstrap(self, *args, **kwargs)
+        try:
+            send({"m": "exit", "code": code if isinstance(code, int) else 1})
+        except Exception:  # noqa: BLE001  (the witness may be gone: the call is being stopped)
+            pass
+        return code
+
+    witnessed_bootstrap._mpgrade = True  # type: ignore[attr-defined]
     process.BaseProcess._bootstrap = witnessed_bootstrap  # type: ignore[method-assign]
 
 
@@ -358,6 +383,20 @@ class Witness:
             entry["role"] = role if role in (*WORKER_ROLES, "manager") else "process"
             entry["target"] = str(message.get("target", ""))[:80]
 
+    def _on_exit(self, pid, stat, now, message, entry, sock) -> None:
+        """A multiprocessing child's last word: its exit code (from inside: it only shapes feedback's words)."""
+        if entry is not None and isinstance(message.get("code"), int):
+            entry["exitcode"] = message["code"]
+
+    def _on_case(self, pid, stat, now, message, entry, sock) -> None:
+        """The runner begins one of a check's edge cases (``drivers.each_case``): a hang is that case's."""
+        if pid == self.runner_pid and isinstance(message.get("index"), int):
+            self.call["case"] = now
+
+    def pids_with_role(self, role: str) -> set[int]:
+        """PIDs of the live processes that announced ``role`` (e.g. "manager")."""
+        return {p["pid"] for p in self.processes.values() if p.get("role") == role}
+
     def _on_hello(self, pid, stat, now, message, entry, sock) -> None:
         if self.runner_pid is None:
             self.runner_pid = pid
@@ -457,7 +496,8 @@ class Witness:
         live = {p["pid"] for p in self.call.get("live", [])}
         return {"pid": entry["pid"], "ppid": entry["ppid"], "role": role, "target": entry.get("target", ""),
                 "start": entry["first"], "last_seen": entry["last"], "cpu_s": entry["cpu_s"],
-                "alive_at_end": entry["pid"] in live and entry["last"] >= end}
+                "alive_at_end": entry["pid"] in live and entry["last"] >= end,
+                **({"exitcode": entry["exitcode"]} if "exitcode" in entry else {})}
 
     def report(self) -> dict[str, Any]:
         """What the supervisor's Verdict carries (see ``protocol.Verdict``)."""
@@ -481,5 +521,15 @@ class Witness:
                     # drop it from the supervisor's RUSAGE_CHILDREN, so the whole-tree check allows for it.
                     "served_cpu_s": max(0, end["served_ticks"] - begin["served_ticks"]) / self.ticks,
                     "processes_started": len(started), "live": self.call["live"]}
+        hung = None
+        if "begin" in self.call and "end" not in self.call:  # stopped (a hang): what had started by then
+            begin, ancestors = self.call["begin"], self._ancestors(self.runner_pid)
+            parents = {p["pid"]: p for p in self.processes.values()}
+            last = max((p["last"] for p in self.processes.values()), default=begin["t"])
+            hung = {"begin": begin["t"], "stopped": last, "case_began": self.call.get("case", begin["t"]),
+                    "started": [self._started(p, parents, last) for p in self.processes.values()
+                                if p["first"] >= begin["t"] and p["pid"] != self.runner_pid
+                                and p["pid"] not in ancestors]}
         return {"runner_pid": self.runner_pid, "witnessed_tasks": self.tasks, "witnessed_call": call,
+                "witnessed_hang": hung,
                 "witnessed_processes": list(self.processes.values()), "witness_problems": self.problems}

@@ -40,6 +40,9 @@ class CallRequest:
     """"auto": inside bubblewrap where it works (see ``namespaces``); "off": never."""
     landlock: str = "auto"
     """"auto": confined with Landlock where it works (see ``confinement``); "off": never."""
+    deadlock_s: float = 1.0
+    """Stop the call once every process of it has waited this long with no timeout and no CPU used (a deadlock,
+    ``mpgrade_sandboxed/waits.py``); 0: only at ``timeout_s``."""
 
 
 @dataclass
@@ -114,4 +117,14 @@ class CallResult:
     living less than a poll may slip by) that student code cannot lower, unlike its reported API counts."""
     runner_pid: int | None = None
     """The runner's PID: the witness's (supervisor's PID namespace) when ``witnessed``, else its own report."""
+    hang: dict = field(default_factory=dict)
+    """When the call was stopped for a hang ("timeout"): ``deadlock`` (stopped early: every process waited with
+    no timeout), ``after_s``, and ``waits``: each process still alive (pid, role, target, state, syscalls, and its
+    Python stack's ``frames`` [file, line, function], innermost last, when it wrote one). ``processes`` and
+    ``evidence`` then hold what the witness saw up to the stop."""
+
+    @property
+    def hung(self) -> bool:
+        """Stopped for a hang while the student function ran (not while importing)."""
+        return self.status == Status.TIMEOUT and self.phase in (Phase.CALLING, Phase.DONE)
 

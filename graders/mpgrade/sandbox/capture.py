@@ -20,15 +20,18 @@ class CapturedOutput:
     """True when the middle was left out."""
 
 
-def read_capped(path: str, head: int = HEAD_BYTES, tail: int = TAIL_BYTES) -> CapturedOutput:
-    """Head and tail of the file at ``path``; the middle is never read."""
+def read_capped(path: str, head: int = HEAD_BYTES, tail: int = TAIL_BYTES, upto: int | None = None) -> CapturedOutput:
+    """Head and tail of the file at ``path`` (of its first ``upto`` bytes: what was written before the call was
+    stopped, not what its processes printed as they were killed); the middle is never read."""
     try:
         size = os.path.getsize(path)
     except OSError:
         return CapturedOutput("", 0, False)
+    if upto is not None:
+        size = min(size, upto)
     with open(path, "rb") as handle:
         if size <= head + tail:
-            return CapturedOutput(handle.read().decode("utf-8", "replace"), size, False)
+            return CapturedOutput(handle.read(size).decode("utf-8", "replace"), size, False)
         first = handle.read(head)
         handle.seek(size - tail)
         last = handle.read(tail)

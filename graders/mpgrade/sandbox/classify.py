@@ -20,6 +20,7 @@ from mpgrade_sandboxed.protocol import Imported, Phase, Result, Started, Status,
 from .call import CallResult
 from .capture import read_capped
 from .eventloop import Received
+from .stacks import hang_details
 from .witnessed import reconcile
 
 
@@ -66,8 +67,8 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         exitcode=verdict.exitcode, timed_out=bool(verdict.timed_out), limit=verdict.limit,
         supervision=verdict.supervision(), elapsed_s=float(verdict.elapsed_s or 0.0),
         killed=list(verdict.killed or []), left_alive=list(verdict.left_alive or []),
-        stdout=read_capped(str(workdir / "stdout.txt")),
-        stderr=read_capped(str(workdir / "stderr.txt")),
+        stdout=read_capped(str(workdir / "stdout.txt"), upto=(verdict.output_at_stop or {}).get("stdout")),
+        stderr=read_capped(str(workdir / "stderr.txt"), upto=(verdict.output_at_stop or {}).get("stderr")),
         runner_pid=started.pid if started else None,
     )
     final = sent.get(Result)
@@ -113,4 +114,9 @@ def _assemble(workdir: Path, messages: list[dict], verdict_bytes: bytes, overflo
         reconcile(result, verdict, final, started.pid if started else None)
     elif verdict.runner_pid is not None:  # every PID a grader compares is the witness's
         result.runner_pid, result.witnessed = verdict.runner_pid, True
+    if result.status == Status.TIMEOUT:  # who waited where, and what the witness saw up to the stop
+        result.hang = hang_details(workdir, verdict)
+        if result.witnessed and verdict.witnessed_hang:
+            result.processes = [dict(p) for p in verdict.witnessed_hang.get("started") or []]
+            result.evidence = [dict(record) for record in verdict.witnessed_tasks]
     return result

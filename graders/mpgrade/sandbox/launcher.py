@@ -71,6 +71,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
     evidence = workdir / "evidence"
     scratch.mkdir()
     evidence.mkdir()
+    (evidence / "stacks").mkdir()
     read_fd, write_fd = os.pipe()
     runner_request = RunRequest(
         submission=str(Path(request.submission).resolve()), module=request.module, kind=request.kind,
@@ -101,6 +102,7 @@ def _run_in(workdir: Path, request: CallRequest, cpus: tuple[int, ...] | None = 
         max_processes=request.limits.max_processes, max_memory_mb=request.limits.max_memory_mb,
         max_written_mb=request.limits.max_written_mb, call_dir=str(workdir), private_shm=private_shm,
         cpus=list(cpus or ()), witness_path=runner_request.witness_path, runner_request=runner_request_path,
+        stacks_dir=str(evidence / "stacks"), deadlock_s=request.deadlock_s,
     )
     (workdir / "supervisor.json").write_text(json.dumps(config.to_plain()), encoding="utf-8")
     with open(workdir / "supervisor.err", "wb") as supervisor_err:

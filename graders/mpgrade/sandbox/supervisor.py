@@ -73,7 +73,7 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-proctree = protocol = cgroups_ = witness_ = written_ = warmstart = None  # the runtime copy's modules, imported in main()
+proctree = protocol = cgroups_ = witness_ = written_ = warmstart = waits_ = None  # the runtime copy's modules, imported in main()
 WATCH_S = 0.05
 """The watchdog's period: how often the call's processes are counted (and the witness sees them)."""
 
@@ -81,12 +81,12 @@ WATCH_S = 0.05
 def _import_runtime(runtime_parent: str) -> None:
     """``proctree``, ``cgroups``, ``protocol``, ``witness`` and ``written`` from the private runtime copy: nothing
     else of the engine is imported here."""
-    global proctree, protocol, cgroups_, witness_, written_, warmstart
+    global proctree, protocol, cgroups_, witness_, written_, warmstart, waits_
     if proctree is not None:  # already imported: a supervisor forked from the template (``template.py``)
         return
     sys.path.insert(0, runtime_parent)
     from mpgrade_sandboxed import cgroups as cgroups_, proctree, protocol, warmstart, witness as witness_
-    from mpgrade_sandboxed import written as written_
+    from mpgrade_sandboxed import waits as waits_, written as written_
 
 
 def _witness(path: str, max_processes: int, private_shm: bool = False):
@@ -142,6 +142,29 @@ class ForkedRunner:
                 if pid == self.pid:
                     self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
+
+
+def _waits(config) -> list[dict]:
+    """Before a hung call is stopped: what each of its live processes waits for (the kernel's word), and its Python
+    stack written into the call's folder (``waits.dump_stacks``)."""
+    if not waits_.supported():
+        return []
+    pids = proctree.descendants()
+    found = [w.to_plain() for w in (waits_.describe(pid) for pid in pids) if w is not None]
+    asked = set(waits_.dump_stacks([w["pid"] for w in found], config.stacks_dir)) if config.stacks_dir else set()
+    for wait in found:
+        wait["asked"] = wait["pid"] in asked
+    return found[:50]
+
+
+def _sizes(config) -> dict[str, int]:
+    sizes = {}
+    for name in ("stdout", "stderr"):
+        try:
+            sizes[name] = os.path.getsize(getattr(config, name))
+        except OSError:
+            pass
+    return sizes
 
 
 SHM = "/dev/shm"
@@ -235,7 +258,9 @@ def main(runtime_parent: str, config_path: str, waiting=None) -> int:
             )
     os.close(config.result_fd)
     deadline = started + config.timeout_s
-    timed_out, limit, exitcode = False, None, None
+    timed_out, limit, exitcode, deadlock = False, None, None, False
+    deadlock_watch = (waits_.DeadlockWatch(config.deadlock_s) if config.deadlock_s > 0 and waits_.supported()
+                      else None)
     peak_processes, peak_memory, next_watch = 0, 0, 0.0
     while True:
         exitcode = runner.poll()
@@ -262,11 +287,19 @@ def main(runtime_parent: str, config_path: str, waiting=None) -> int:
                 limit = cgroups_.cgroup_limit_hit(cgroups)
             if limit:
                 break
+            if deadlock_watch is not None:
+                if witness is not None:  # a Manager's server wakes every second to see whether to stop: idle
+                    deadlock_watch.exempt = witness.pids_with_role("manager")
+                if deadlock_watch.look(pids, now):
+                    timed_out = deadlock = True
+                    break
         if witness is not None:  # answers marks at once; wakes at least every 10 ms to poll the runner
             witness.serve(0.01)
         else:
             time.sleep(0.01)
     elapsed = time.monotonic() - started
+    output_at_stop = _sizes(config) if (timed_out or limit) else {}
+    waits = _waits(config) if timed_out else []
     if witness is not None:
         if not witness.call_ended:  # its end mark took a last look at the call's processes; otherwise look now
             witness.see(proctree.descendants(zombies=True))
@@ -287,7 +320,8 @@ def main(runtime_parent: str, config_path: str, waiting=None) -> int:
         limits={"max_processes": max_processes, "max_memory_mb": max_memory // 2**20,
                 "max_written_mb": config.max_written_mb},
         shm_swept=sweep_shm(shm_before) if not left else [],
-        tree_cpu_s=_tree_cpu(), **(witness.report() if witness is not None else {}),
+        tree_cpu_s=_tree_cpu(), deadlock=deadlock, waits=waits,
+        output_at_stop=output_at_stop, **(witness.report() if witness is not None else {}),
     )
     sys.stdout.write(verdict.to_line())
     sys.stdout.flush()
