@@ -50,7 +50,9 @@ def pytest_command(files: list[Path], submission: Path, report_path: Path,
     if start_method:
         command += ["--start-method", start_method]
     if workers:
-        command += ["-n", workers]
+        # An exercise's checks stay in one worker: what the kit remembers of a hang (later checks of the same
+        # function wait less) is kept per grading process, so the same file gets the same treatment.
+        command += ["-n", workers, "--dist", "loadfile"]
     return command + extra
 
 

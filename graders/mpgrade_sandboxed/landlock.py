@@ -58,6 +58,9 @@ class _RulesetAttr(ctypes.Structure):
 
 
 class _PathBeneathAttr(ctypes.Structure):
+    # __attribute__((packed)) in the kernel's header: 12 bytes. Python 3.14 wants the layout named with _pack_
+    # (ignored before): "ms" packs as the kernel does here.
+    _layout_ = "ms"
     _pack_ = 1
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
