@@ -2,7 +2,7 @@
 
     python benchmarks/fairness.py [--start-methods fork,spawn,forkserver] [--seeds 0,1,2]
                                   [--only PREFIX,...] [--jobs 2] [--set correct,mistakes] [--landlock auto|off]
-                                  [--namespaces auto|off]
+                                  [--namespaces auto|off] [--load N]
 
 The matrix that issue 31's tests sample: each folder of
 ``tests/submissions/correct/`` (a correct way to write an exercise, which
@@ -13,8 +13,11 @@ sandbox, as ``mpgrade check exNN`` would) under every start method and
 seed. Prints one row per entry (its scores, and what was lost where a
 correct variant lost points), then the counts: correct variants below full
 marks, entries whose score differs across seeds or start methods, and the
-seconds it all took in units of a reference job timed in the same run.
-Exit status 1 when any correct variant lost a point or any score varied.
+seconds it all took in units of a reference job timed in the same run, and
+which correct variants had a call ended as a deadlock (``waits.DeadlockWatch``:
+each would be a false deduction). ``--load N`` keeps N busy processes running
+beside the grading (a loaded machine). Exit status 1 when any correct variant
+lost a point, had a call ended as a deadlock, or any score varied.
 """
 from __future__ import annotations
 
@@ -43,8 +46,10 @@ def entries(sets: list[str], only: list[str]) -> list[tuple[str, str, Path]]:
     return found
 
 
-def grade_one(job: tuple[str, Path, str, int, str, str]) -> tuple[float, float, dict[str, str]]:
-    """Runs in a worker process of this benchmark: one entry under one start method and seed."""
+def grade_one(job: tuple[str, Path, str, int, str, str]) -> tuple[float, float, dict[str, str], list[str]]:
+    """Runs in a worker process of this benchmark: one entry under one start method and seed; also the functions
+    whose calls this grading process saw end as a deadlock."""
+    from mpgrade import student as student_module
     from mpgrade.direct import grade_exercise
 
     name, folder, method, seed, landlock, namespaces = job
@@ -52,7 +57,16 @@ def grade_one(job: tuple[str, Path, str, int, str, str]) -> tuple[float, float, 
     outcome = grade_exercise(exercise, folder, start_method=method, seed=seed, landlock=landlock,
                              namespaces=namespaces)
     lost = {check: text.splitlines()[0][:110] if text else "" for check, text in outcome.lost().items()}
-    return outcome.score, outcome.max_score, lost
+    deadlocked = sorted(target for (where, _), hangs in student_module._hangs.items()
+                        if Path(where).resolve() == folder.resolve()
+                        for target, hang in hangs.items() if hang.deadlock)
+    return outcome.score, outcome.max_score, lost, deadlocked
+
+
+def _hog(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
 
 
 def main() -> int:
@@ -67,30 +81,41 @@ def main() -> int:
                         help="run student code inside bubblewrap where it works (auto, as grading does) or not")
     parser.add_argument("--jobs", type=int, default=1, help="entries graded at once (speedup checks still measure "
                                                             "alone: the machine-wide CPU lock)")
+    parser.add_argument("--load", type=int, default=0, help="busy processes running beside the grading")
     args = parser.parse_args()
     methods = args.start_methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     chosen = entries(args.set.split(","), [o for o in args.only.split(",") if o])
     reference = reference_job()
+    import multiprocessing
+
+    hogs = [multiprocessing.Process(target=_hog, args=(4 * 3600,), daemon=True) for _ in range(args.load)]
+    for hog in hogs:
+        hog.start()
     began = time.perf_counter()
     jobs = [(name, folder, method, seed, args.landlock, args.namespaces) for _, name, folder in chosen
             for method in methods for seed in seeds]
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = dict(zip([(j[0], j[2], j[3]) for j in jobs], pool.map(grade_one, jobs)))
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = dict(zip([(j[0], j[2], j[3]) for j in jobs], pool.map(grade_one, jobs)))
+    finally:
+        for hog in hogs:
+            hog.kill()
     seconds = time.perf_counter() - began
 
     from mpgrade.sandbox import confinement
 
     print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}; reference job {reference:.3f} s; "
-          f"{confinement.describe(args.namespaces, args.landlock)['note']}")
+          f"{confinement.describe(args.namespaces, args.landlock)['note']}"
+          + (f"; {args.load} busy processes beside it" if args.load else ""))
     short = {"fork": "fork", "spawn": "spawn", "forkserver": "fsrv"}
     columns = [f"{short.get(m, m)}/{s}" for m in methods for s in seeds]
     print(f"{'set':9} {'entry':40} " + " ".join(f"{c:>8}" for c in columns) + "  verdict")
-    below, varied = [], []
+    below, varied, false_deadlocks = [], [], []
     for kind, name, _ in chosen:
         scores = [results[(name, m, s)] for m in methods for s in seeds]
-        values = {score for score, _, _ in scores}
+        values = {score for score, _, _, _ in scores}
         top = scores[0][1]
         verdict = "same"
         if len(values) > 1:
@@ -99,9 +124,13 @@ def main() -> int:
         if kind == "correct" and min(values) < top:
             below.append(name)
             verdict += ", BELOW FULL MARKS"
-        print(f"{kind:9} {name:40} " + " ".join(f"{score:>8g}" for score, _, _ in scores) + f"  {verdict}")
+        deadlocked = sorted({target for _, _, _, targets in scores for target in targets})
+        if kind == "correct" and deadlocked:
+            false_deadlocks.append(name)
+            verdict += f", ENDED AS A DEADLOCK ({', '.join(deadlocked)})"
+        print(f"{kind:9} {name:40} " + " ".join(f"{score:>8g}" for score, _, _, _ in scores) + f"  {verdict}")
         if verdict != "same":
-            for (score, _, lost), column in zip(scores, columns):
+            for (score, _, lost, _), column in zip(scores, columns):
                 for check, text in lost.items():
                     print(f"{'':51}{column}: {check}: {text}")
     correct = sum(1 for kind, _, _ in chosen if kind == "correct")
@@ -109,7 +138,9 @@ def main() -> int:
           f"in {seconds:.0f} s ({seconds / reference:.0f} reference jobs)")
     print(f"correct variants below full marks: {len(below)} of {correct}" + (f" ({', '.join(below)})" if below else ""))
     print(f"entries whose score varied: {len(varied)} of {len(chosen)}" + (f" ({', '.join(varied)})" if varied else ""))
-    return 1 if below or varied else 0
+    print(f"correct variants with a call ended as a deadlock: {len(false_deadlocks)} of {correct}"
+          + (f" ({', '.join(false_deadlocks)})" if false_deadlocks else ""))
+    return 1 if below or varied or false_deadlocks else 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mpgrade import (
-    Exercise, calls, check, child_crash, describe_hang, element_text, fail, first_difference,
+    Exercise, calls, check, child_crash, describe_hang, element_text, hang_waits, fail, first_difference,
     require_clean_exit,
     require_no_crash, short, started_processes, task, worker_error,
 )
@@ -44,6 +44,8 @@ end waits forever."""
 UNSQUARABLE = task("square")
 """Sent as one of the numbers by the dead-child check: a function, so ``n * n`` raises TypeError in the child."""
 _CASE_MARK = re.compile(r"\[mpgrade\] case (\d+)")
+LARGE_TIMEOUT_S = 6.0
+"""The large input's limit: ~0.3 s of round trips for one child (a child per number never gets through it)."""
 PIPE_FILLING = 20_000
 """Numbers in the large input: their messages overflow a Pipe's buffers both ways (a few thousand do on Linux), so
 sending them all before reading a square deadlocks every time; a correct round trip takes ~0.3 s."""
@@ -157,7 +159,7 @@ def _hang_text(student, cases: list[list], hung: int, result) -> str:
         return earlier + _zero_cause(student, call, happened, zero_free, "finished") + (
             " (Here square_via_pipe then waits in recv() for an answer that never comes.)")
     after = f" (after {', '.join(f'square_via_pipe({short(c)})' for c in finished)} had returned)" if finished else ""
-    if len(case) > PIPE_FILLING // 2 and all(len(c) < 100 for c in finished):
+    if len(case) > PIPE_FILLING // 2 and _pipe_full(result, student.path):
         return (f"{earlier}{call} {happened}{after}, while every shorter input finished. A pipe holds only so much "
                 "(tens of KB) until the other end reads: sending all the numbers before reading any square fills "
                 "both directions, and then both processes wait in send() for ever. Send one number, then receive "
@@ -167,6 +169,18 @@ def _hang_text(student, cases: list[list], hung: int, result) -> str:
     return (f"{earlier}{call} {happened}{after}, with every process it started. Look for a child that never ends "
             "(does squarer return when it receives None, and is None sent after the last number, also when there "
             "is none?), a join() on a process that is blocked, or a recv() that waits for a message nobody sends.")
+
+
+def _pipe_full(result, path: Path) -> bool:
+    """A process of the hung call waited in send() on a Pipe (its buffer full: nobody read the other end)."""
+    return "send" in hang_waits(result, path)
+
+
+def _children_in_hung_case(result) -> int:
+    """The student's processes started by the case the call hung in (ended, or still waiting when stopped)."""
+    hang = result.hang or {}
+    return (sum(1 for p in hang.get("ended") or [] if p.get("role") not in ("helper", None))
+            + sum(1 for w in hang.get("waits") or [] if w.get("role") not in ("caller", "helper")))
 
 
 def _outcome_problem(student, cases: list[list], outcomes: list[dict], result) -> str:
@@ -206,11 +220,20 @@ def _outcome_problem(student, cases: list[list], outcomes: list[dict], result) -
 def test_squares_in_order(student, rng):
     """square_via_pipe returns the squares in order: for no numbers, one, 0 and negatives, random ones, and more
     numbers than a pipe holds at once"""
-    cases = [[], [7], [3, -2, 0, 5, -11], _random_numbers(rng, 5, 12), list(range(-PIPE_FILLING // 2, PIPE_FILLING // 2))]
+    cases = [[], [7], [3, -2, 0, 5, -11], _random_numbers(rng, 5, 12)]
     result, outcomes, hung = _run_cases(student, cases, CALL_TIMEOUT_S)
     if hung is not None:
         fail(_hang_text(student, cases, hung, result))
     problem = _outcome_problem(student, cases, outcomes, result)
+    if problem:
+        fail(problem)
+    large = [list(range(-PIPE_FILLING // 2, PIPE_FILLING // 2))]
+    result, outcomes, hung = _run_cases(student, large, LARGE_TIMEOUT_S)
+    if hung is not None:
+        if not _pipe_full(result, student.path) and _children_in_hung_case(result) > 2:
+            return  # a child per number cannot get through 20,000 numbers in time: test_one_child's deduction
+        fail(_hang_text(student, cases + large, len(cases), result))
+    problem = _outcome_problem(student, large, outcomes, result)
     if problem:
         fail(problem)
 

@@ -20,7 +20,7 @@ from .evidence import (
 )
 from .feedback import short, worker_error
 from .guard import check_dynamic, check_guard, check_static
-from .hangs import describe_hang
+from .hangs import describe_hang, hang_waits
 from .machine import usable_cpus
 from .outcomes import CheckFailed, GradingError, check, fail, partial
 from .races import RaceRun, find_races, first_unlocked_place, judge_races, race_text
@@ -35,7 +35,7 @@ __all__ = [
     "CallRequest", "CallResult", "CheckFailed", "Exercise", "GradingError", "GradingSettings", "Opaque", "RaceRun",
     "RemoteException", "Student", "calls", "calls_in_source", "check", "check_dynamic", "check_guard",
     "check_speedup", "check_static", "child_crash", "count_primes_below", "describe_hang", "differing", "element_text", "fail",
-    "find_races", "first_difference", "first_unlocked_place", "guard_blocks", "index_list", "judge_races",
+    "find_races", "first_difference", "hang_waits", "first_unlocked_place", "guard_blocks", "index_list", "judge_races",
     "partial", "race_text", "require_clean_exit", "require_no_crash", "require_untampered", "require_work_in_children",
     "run_call", "short", "started_processes", "started_with", "still_running", "task", "task_records", "usable_cpus",
     "worker_error", "worker_pids",

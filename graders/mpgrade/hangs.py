@@ -248,3 +248,10 @@ def describe_hang(result, student_file: Path | None) -> str:
         return ""
     found = cause(result, student_file)
     return "When it was stopped:\n" + "\n".join(described) + (f"\n{found}" if found else "")
+
+
+def hang_waits(result, student_file: Path | None) -> set[str]:
+    """The kinds of wait the processes of a hung call were in ("get", "recv", "send", "join", "lock", "pool", ...,
+    "running", "exiting"): what a grader tells one deadlock from another by."""
+    return {describe_wait(wait, student_file)[0] for wait in (result.hang or {}).get("waits") or []
+            if wait.get("role") != "helper"}
