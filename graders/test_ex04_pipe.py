@@ -348,4 +348,4 @@ def test_parent_notices_a_dead_child(student):
          "once no process holds the other end of the Pipe any more, and the parent still held the child's end. "
          "Close the child's end in the parent right after start() (child_end.close(), or start the child inside "
          "`with child_end:`), as the exercise asks (close the ends you no longer need); close your own end when "
-         "you are done.")
+         "you are done." + (f"\n{waits}" if (waits := describe_hang(result, student.path)) else ""))
