@@ -129,6 +129,8 @@ def test_a_deadlock_ends_the_call_in_seconds_and_names_who_waits_where(write_mod
     by_role = {w["role"]: describe_wait(w, student) for w in result.hang["waits"] if w["role"] != "helper"}
     assert by_role["caller"][0] == "join" and by_role["process"][0] == "get", by_role
     assert by_role["process"][2] == 6  # `if tasks.get() == "STOP":`
+    # only the call's own processes (inside bubblewrap, its two processes above the runner are not named)
+    assert {w["role"] for w in result.hang["waits"]} <= {"caller", "process", "helper"}, result.hang["waits"]
     worker = next(w for w in result.hang["waits"] if w["role"] == "process")
     assert worker["target"].endswith("_consume") and worker["state"] == "waiting"
     assert leftovers() == []

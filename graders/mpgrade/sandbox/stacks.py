@@ -48,9 +48,14 @@ def hang_details(workdir: Path, verdict: Verdict) -> dict:
     started = {p.get("pid"): p for p in hung.get("started", []) if isinstance(p, dict)}
     since = float(hung.get("case_began") or 0.0)  # processes of earlier edge cases that ended are not this hang's
     folder = workdir / "evidence" / "stacks"
+    parent_of = {p.get("pid"): p.get("ppid") for p in verdict.witnessed_processes or [] if isinstance(p, dict)}
+    above, pid = set(), parent_of.get(verdict.runner_pid)
+    while pid in parent_of and pid not in above:  # bubblewrap's two processes: the sandbox's, not the student's
+        above.add(pid)
+        pid = parent_of[pid]
     waits = []
     for wait in verdict.waits or []:
-        if not isinstance(wait, dict) or not isinstance(wait.get("pid"), int):
+        if not isinstance(wait, dict) or not isinstance(wait.get("pid"), int) or wait["pid"] in above:
             continue
         pid = wait["pid"]
         seen = {**roles.get(pid, {}), **started.get(pid, {})}
