@@ -151,7 +151,9 @@ def main() -> None:
             stop.set()
             sampler.join()
             wall, cpu = time.monotonic() - began, machine_busy_s() - cpu_before
-            first = output.strip().splitlines()[0] if output.strip() else f"exit code {process.returncode}"
+            # The gradebook's summary line (a warning that student code is not confined may come first).
+            lines = [line for line in output.strip().splitlines() if not line.startswith("WARNING")]
+            first = lines[0] if lines else f"exit code {process.returncode}"
             whole, waited, holding, share = describe_costs(speedup_costs(out), wall)
             print(f"{setting:<8} {wall:>8.0f} {wall / unit:>9.0f} {options.students / wall * 60:>11.1f} "
                   f"{cpu / wall:>8.2f} {peak[0] / 2**20:>8.0f} {whole:>24} {waited:>17} {holding:>18} {share:>25}  {first}",
