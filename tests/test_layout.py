@@ -53,3 +53,16 @@ def test_no_import_circle_in_the_engine():
     for start in sorted(graph):
         visit(start, [start], {start})
     assert circles == [], "\n".join(" -> ".join(c) for c in circles)
+
+
+def test_an_engine_module_past_300_lines_says_why_in_its_docstring():
+    import ast
+
+    from mpgrade.settings import GRADERS_DIR
+
+    long = []
+    for path in [*GRADERS_DIR.glob("mpgrade/**/*.py"), *GRADERS_DIR.glob("mpgrade_sandboxed/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > 300 and "300 lines" not in (ast.get_docstring(ast.parse(text)) or ""):
+            long.append(str(path.relative_to(GRADERS_DIR)))
+    assert long == [], f"split these by responsibility, or say in their docstring why they run past 300 lines: {long}"

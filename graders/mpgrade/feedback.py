@@ -3,6 +3,9 @@
 Each message says what went wrong, shows the evidence (the student's
 file:line, the exception, the time limit, what the code printed) and how to
 fix it, in plain words. No grader internals.
+
+It runs past 300 lines on purpose: the words for every way a call can fail to return live in
+one place, so they stay consistent with each other.
 """
 from __future__ import annotations
 

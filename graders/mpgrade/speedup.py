@@ -19,6 +19,9 @@ decide, under the "structural" policy) and the structure shows no mistake;
 none when the pairs say serial, or the structure names a mistake. Noise can
 no longer shave a correct student's points, and a mistake that hides from
 the clock (a Pool per item, 40 workers for 2) shows in the structure.
+
+It runs past 300 lines on purpose: the check's flow (measure, decide, word) stays in one
+place; the decision rule itself is ``speedup_decision.py``.
 """
 from __future__ import annotations
 

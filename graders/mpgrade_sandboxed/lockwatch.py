@@ -33,7 +33,7 @@ object sleeps a little, so the lost update that the missing lock allows
 really happens and shows in the counts too.
 
 The recording and the tracked stand-ins share this one module on purpose
-(hence its length): the stand-ins pickle as themselves, and a spawned child
+(hence its length, past 300 lines): the stand-ins pickle as themselves, and a spawned child
 that unpickles one imports exactly this module and goes on recording.
 """
 from __future__ import annotations

@@ -14,6 +14,9 @@ Linux the process table is read from ``/proc`` directly; elsewhere psutil
 does it. Standard library only (plus psutil off Linux): the supervisor
 imports this module from the private runtime copy and nothing else of the
 engine but ``protocol``.
+
+It runs past 300 lines on purpose: it is the one owner of reading ``/proc`` and of killing
+process trees, for every kind of process that does either.
 """
 from __future__ import annotations
 

@@ -7,6 +7,9 @@ session, with stdout and stderr going to size-limited files. It reads a
 descriptor owned by the trusted side; see ``protocol.py`` for the whole
 exchange) and then leaves with ``os._exit``: whatever student processes are
 still alive are the supervisor's to kill.
+
+It runs past 300 lines on purpose: the runner's whole start-up order (import path,
+confinement, spies, the call, leaving) reads top to bottom in one place.
 """
 from __future__ import annotations
 

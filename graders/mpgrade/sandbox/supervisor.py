@@ -47,6 +47,9 @@ then SIGSTOP + SIGKILL sweeps until no descendant is left. Then it removes
 what the call left in ``/dev/shm`` (SharedMemory blocks and named
 semaphores created during the call that no live process has open), and only
 then prints one JSON line (its ``Verdict`` on the run) and exits.
+
+It runs past 300 lines on purpose: it is one process's main loop (start, watch, stop,
+sweep, verdict), read top to bottom.
 """
 from __future__ import annotations
 

@@ -39,6 +39,9 @@ The template is the child subreaper of every call: what a supervisor that
 dies leaves running is re-parented here, and stopped (``_stop_orphans``)
 before the grading process is told the supervisor is gone. So a call's
 processes are found by the kernel's process tree, not by marks they carry.
+
+It runs past 300 lines on purpose: both halves of the exchange stay in one module, as in
+``multiprocessing/forkserver.py``.
 """
 from __future__ import annotations
 
