@@ -215,3 +215,28 @@ def test_faulthandler_dumps_are_read_main_thread_first():
     assert threads[0][1] == ("/tmp/sub/ex03_queue.py", 29, "consume") and len(threads) == 2
     assert parse("") == []
 
+
+
+SCRIPT_DEADLOCK = """
+    import multiprocessing
+
+    def _wait(queue):
+        return queue.get()
+
+    if __name__ == "__main__":
+        with multiprocessing.Manager() as manager:
+            queue = manager.Queue()
+            with multiprocessing.Pool(2) as pool:
+                print(pool.apply_async(_wait, (queue,)).get())
+"""
+
+
+@pytest.mark.parametrize("method", ("spawn", "forkserver"))
+def test_a_script_s_deadlock_is_seen_past_the_runtime_s_own_watcher_thread(write_module, method):
+    """Run as a script, a Pool made at the top level gets poolwatch's import watcher, a thread of the runner that
+    sleeps 0.2 s at a time; the deadlock watch leaves the runtime's own threads out (their kernel name)."""
+    folder = write_module("mod", SCRIPT_DEADLOCK)
+    began = time.monotonic()
+    result = run_call(CallRequest(folder, "mod", "mod", kind="script", start_method=method, timeout_s=20))
+    assert result.status == "timeout" and result.hang["deadlock"], (result.status, result.hang)
+    assert time.monotonic() - began < 8

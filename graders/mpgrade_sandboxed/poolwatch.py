@@ -119,6 +119,9 @@ def install(on_loop: Callable[[dict[str, Any]], None], limit: int = DEATH_LIMIT)
     def watch_import() -> None:
         """While the main thread imports: look for the deadlock a few times a second (the pool's own thread
         sleeps until a worker exits, which never happens here)."""
+        from mpgrade_sandboxed import waits
+
+        waits.name_this_thread("poolwatch")  # its timed sleeps are not the student's: the deadlock watch skips it
         while _importing(main_thread_frame()) and not tally.fired:
             if deadlocked():
                 with tally.lock:
