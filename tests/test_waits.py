@@ -240,3 +240,5 @@ def test_a_script_s_deadlock_is_seen_past_the_runtime_s_own_watcher_thread(write
     result = run_call(CallRequest(folder, "mod", "mod", kind="script", start_method=method, timeout_s=20))
     assert result.status == "timeout" and result.hang["deadlock"], (result.status, result.hang)
     assert time.monotonic() - began < 8
+    # the resource tracker never announces itself: it is named multiprocessing's helper, not "another process"
+    assert {w["role"] for w in result.hang["waits"]} <= {"caller", "helper", "manager", "pool"}, result.hang["waits"]

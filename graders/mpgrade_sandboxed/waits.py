@@ -185,6 +185,9 @@ class ProcessWait:
     """"waiting" (every thread waits with no timeout), "timed", "running" or "other"."""
     syscalls: list[str]
     """The main thread's system call first, then the others'."""
+    command: str = ""
+    """Its command line now (after any exec: multiprocessing's helpers are told apart by it)."""
+    ppid: int = 0
 
     def to_plain(self) -> dict:
         return asdict(self)
@@ -201,7 +204,15 @@ def describe(pid: int) -> ProcessWait | None:
     kinds = {w.kind for w in waits}
     state = ("running" if "running" in kinds else "other" if "other" in kinds
              else "timed" if "timed" in kinds else "waiting")
-    return ProcessWait(pid, own_pid(pid), state, [w.syscall or w.kind for w in waits])
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()[:200]
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+        ppid = int(data[data.rindex(b")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        command, ppid = "", 0
+    return ProcessWait(pid, own_pid(pid), state, [w.syscall or w.kind for w in waits], command, ppid)
 
 
 def own_pid(pid: int) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mpgrade_sandboxed.proctree import is_helper
 from mpgrade_sandboxed.protocol import Verdict
 from mpgrade_sandboxed.waits import read_stack
 
@@ -53,13 +54,14 @@ def hang_details(workdir: Path, verdict: Verdict) -> dict:
     while pid in parent_of and pid not in above:  # bubblewrap's two processes: the sandbox's, not the student's
         above.add(pid)
         pid = parent_of[pid]
+    commands = {w.get("pid"): str(w.get("command") or "") for w in verdict.waits or [] if isinstance(w, dict)}
     waits = []
     for wait in verdict.waits or []:
         if not isinstance(wait, dict) or not isinstance(wait.get("pid"), int) or wait["pid"] in above:
             continue
         pid = wait["pid"]
         seen = {**roles.get(pid, {}), **started.get(pid, {})}
-        role = "caller" if pid == verdict.runner_pid else seen.get("role") or "other"
+        role = "caller" if pid == verdict.runner_pid else seen.get("role") or _unannounced(wait, commands)
         threads = parse(read_stack(str(folder), int(wait.get("own_pid") or pid))) if wait.get("asked") else []
         waits.append({"pid": pid, "role": role, "target": str(seen.get("target") or ""),
                       "state": str(wait.get("state", "")), "syscalls": list(wait.get("syscalls") or []),
@@ -70,3 +72,9 @@ def hang_details(workdir: Path, verdict: Verdict) -> dict:
              and float(p.get("start") or 0.0) >= since]
     return {"deadlock": bool(verdict.deadlock), "after_s": float(verdict.elapsed_s or 0.0), "waits": waits,
             "ended": ended}
+
+
+def _unannounced(wait: dict, commands: dict[int, str]) -> str:
+    """The role of a process that never announced itself: multiprocessing's helper (its resource tracker, its fork
+    server) by its command line, else "other"."""
+    return "helper" if is_helper(str(wait.get("command") or ""), commands.get(wait.get("ppid"), "")) else "other"
