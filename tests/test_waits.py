@@ -124,11 +124,11 @@ def test_a_deadlock_ends_the_call_in_seconds_and_names_who_waits_where(write_mod
     folder = write_module("mod", DEADLOCKS)
     result, seconds = _call(folder, "stop_value_never_sent", method=method)
     assert result.status == "timeout" and result.hang["deadlock"], (result.status, result.hang)
-    assert seconds < 6, seconds  # the limit was 20 s
+    assert seconds < 12, seconds  # the limit was 20 s (about 1.5 s here when the machine is not loaded)
     student = folder / "mod.py"
     by_role = {w["role"]: describe_wait(w, student) for w in result.hang["waits"] if w["role"] != "helper"}
-    assert by_role["caller"][0] == "join" and by_role["process"][0] == "get", by_role
-    assert by_role["process"][2] == 6  # `if tasks.get() == "STOP":`
+    assert by_role["caller"][0] == "join" and by_role["process"][0] == "get", (by_role, result.hang)
+    assert by_role["process"][2] == 6, by_role  # `if tasks.get() == "STOP":`
     # only the call's own processes (inside bubblewrap, its two processes above the runner are not named)
     assert {w["role"] for w in result.hang["waits"]} <= {"caller", "process", "helper"}, result.hang["waits"]
     worker = next(w for w in result.hang["waits"] if w["role"] == "process")
@@ -140,7 +140,7 @@ def test_a_deadlock_ends_the_call_in_seconds_and_names_who_waits_where(write_mod
 def test_a_process_alone_that_waits_for_itself_is_a_deadlock(write_module, target, kind):
     folder = write_module("mod", DEADLOCKS)
     result, seconds = _call(folder, target)
-    assert result.status == "timeout" and result.hang["deadlock"] and seconds < 6, (result.status, seconds)
+    assert result.status == "timeout" and result.hang["deadlock"] and seconds < 12, (result.status, seconds)
     caller = next(w for w in result.hang["waits"] if w["role"] == "caller")
     assert describe_wait(caller, folder / "mod.py")[0] == kind, caller
 
