@@ -276,6 +276,11 @@ def test_processes_run_at_the_same_time(student):
     n = 3
     result = student.call("run_in_processes", task("exit_after"), [(0, SLEEP_S)] * n, timeout=30)
     records = sorted(task_records(result), key=lambda r: r["start"])
+    if records and any(list(r.get("args") or []) != [0, SLEEP_S] for r in records):
+        # The runs were not handed the tuples given (args=(args,) wraps them): their 1.5 s sleeps never happened, so
+        # whether such short runs overlapped is timing, not evidence. test_exit_codes_in_order names the mistake
+        # (one mistake, one deduction).
+        return
     if len(records) != n:
         if _still_running(result) and _witnessed_overlap(result, n):
             # Returned before joining them all: test_exit_codes_in_order and test_each_call_in_its_own_process
