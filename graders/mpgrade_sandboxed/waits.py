@@ -36,6 +36,9 @@ DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (4 if hasattr(signal
 """A real-time signal student code has no reason to use (SIGUSR2 where there are none)."""
 HOLD_S = 1.0
 """How long every process must have waited without a timeout, and used no CPU, before the call is a deadlock."""
+WATCHER_FIRST_S = 1.0
+"""Added to the hold while a process runs one of the runtime's own watchers (poolwatch's import watcher names a
+Pool's import deadlock more precisely, after its own 1 s): the more specific diagnosis gets the first word."""
 LOOK_S = 0.2
 """How often the supervisor looks (each look reads two small /proc files per thread)."""
 MAX_STACK_BYTES = 64 * 1024
@@ -150,18 +153,24 @@ def _ours(pid: int, tid: int) -> bool:
 
 def process_waits(pid: int) -> list[ThreadWait]:
     """Every thread of ``pid`` but the runtime's own watchers (empty if it is gone)."""
+    return _threads(pid)[0]
+
+
+def _threads(pid: int) -> tuple[list[ThreadWait], bool]:
+    """``pid``'s threads' waits, the runtime's own watchers left out, and whether it has one."""
     try:
         tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except (OSError, ValueError):
-        return []
-    found = []
+        return [], False
+    found, watcher = [], False
     for tid in sorted(tids):
         if tid != pid and _ours(pid, tid):
+            watcher = True
             continue
         wait = thread_wait(pid, tid)
         if wait is not None:
             found.append(wait)
-    return found
+    return found, watcher
 
 
 def _state_and_ticks(pid: int) -> tuple[str, int] | None:
@@ -244,7 +253,7 @@ class DeadlockWatch:
         if now < self._next:
             return False
         self._next = now + LOOK_S
-        ticks, live = 0, set()
+        ticks, live, watched = 0, set(), False
         for pid in pids:
             facts = _state_and_ticks(pid)
             if facts is None or facts[0] in ("Z", "X"):
@@ -253,14 +262,16 @@ class DeadlockWatch:
             ticks += facts[1]
             if pid in self.exempt:
                 continue
-            if facts[0] not in ("S",) or any(w.kind != "waiting" for w in process_waits(pid)):
+            waits, watcher = _threads(pid)
+            watched = watched or watcher
+            if facts[0] not in ("S",) or any(w.kind != "waiting" for w in waits):
                 self._since, self._seen = None, None
                 return False
         seen = (frozenset(live), ticks)
         if not live or seen != self._seen:
             self._since, self._seen = (now if live else None), (seen if live else None)
             return False
-        return now - self._since >= self.hold_s
+        return now - self._since >= self.hold_s + (WATCHER_FIRST_S if watched else 0.0)
 
 
 def dump_stacks(pids: list[int], folder: str) -> list[int]:
