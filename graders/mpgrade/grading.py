@@ -75,9 +75,9 @@ def follow_grading_parent(environ: dict[str, str] | None = None) -> None:
         return
     import signal
 
-    from .sandbox.supervisor import PR_SET_PDEATHSIG, _prctl
+    from mpgrade_sandboxed import proctree
 
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    proctree.prctl(proctree.PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != int(parent):  # it died before the signal was armed
         os.kill(os.getpid(), signal.SIGTERM)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .diagnose import child_crash
 from .feedback import PICKLE_WORDS, located, not_found_in_children, output_tail, todo_hint, where_text
-from .hangs import describe_hang
+from .hangs import describe_hang, stopped
 from .outcomes import CheckFailed
 
 SCRIPT_METHODS = ("spawn", "forkserver")
@@ -214,19 +214,18 @@ def _script_problem(student, method: str, timeout: float) -> tuple[str, bool]:
     function's own bug rather than the guard's: an error raised inside one of the student's functions, a child
     that failed at the student's line, or a function that already hung in an earlier check."""
     result, limit, earlier = student.run_script(method, timeout)
-    stopped = (f"it deadlocked and was stopped after {result.hang.get('after_s', 0):.1f} s"
-               if result.hang.get("deadlock") else f"it did not finish within {limit:g} s and was stopped")
+    ended = stopped(result, "it", limit)
     if result.status == "timeout" and earlier is not None:  # not a guard problem: a function of it hangs
         before = "deadlocked" if earlier.deadlock else f"did not finish within {earlier.limit_s:g} s"
-        return (f"{stopped} too. In an earlier check {earlier.action} {before}: fix that hang first (the script "
+        return (f"{ended} too. In an earlier check {earlier.action} {before}: fix that hang first (the script "
                 "calls it), then check the guard again." + output_tail(result)), True
     if result.status == "timeout":
         missing = not_found_in_children(result, student.path)
         if missing:
-            return f"{stopped}. {missing}", False
+            return f"{ended}. {missing}", False
         described = describe_hang(result, student.path) if result.hang.get("deadlock") else ""
         if described:
-            return f"{stopped}. {described}" + output_tail(result), False
+            return f"{ended}. {described}" + output_tail(result), False
         return (f"it did not finish within {limit:g} s and was stopped. A Pool whose workers fail while "
                 "importing your file restarts them forever; make sure nothing at the top level starts work, "
                 "so that a child importing the file only gets definitions." + output_tail(result)), False

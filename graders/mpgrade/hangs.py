@@ -224,30 +224,41 @@ def _taken_twice(hang: dict, student_file: Path | None) -> str:
     return ""
 
 
-def explain(result, action: str, timeout_s: float, student_file: Path | None) -> str:
-    """The whole feedback for a hung call; "" when no process could be described (the caller's generic words)."""
+def _waits_text(result, student_file: Path | None) -> str:
+    """The lines naming who waited where and the cause they form; "" when no process wrote where it waited."""
     hang = result.hang or {}
     described = lines(result, student_file)
     if not described or not any(w.get("frames") for w in hang.get("waits") or []):
         return ""
-    if hang.get("deadlock"):
-        head = (f"{action} was stopped after {hang.get('after_s', 0):.1f} s: every process of it was waiting for "
-                "another, with no timeout, and none could go on (a deadlock).")
+    found = cause(result, student_file)
+    return "\n".join(described) + (f"\n{found}" if found else "")
+
+
+def stopped(result, action: str, limit_s: float) -> str:
+    """How a hung call ended, as a sentence start: deadlocked after so long, or stopped at its limit."""
+    if (result.hang or {}).get("deadlock"):
+        return f"{action} deadlocked and was stopped after {result.hang.get('after_s', 0):.1f} s"
+    return f"{action} did not finish within {limit_s:g} s and was stopped"
+
+
+def explain(result, action: str, timeout_s: float, student_file: Path | None) -> str:
+    """The whole feedback for a hung call; "" when no process could be described (the caller's generic words)."""
+    text = _waits_text(result, student_file)
+    if not text:
+        return ""
+    if (result.hang or {}).get("deadlock"):
+        head = (f"{action} was stopped after {result.hang.get('after_s', 0):.1f} s: every process of it was waiting "
+                "for another, with no timeout, and none could go on (a deadlock).")
     else:
         head = f"{action} did not finish within {timeout_s:g} s and was stopped. When it was stopped:"
-    found = cause(result, student_file)
-    return head + "\n" + "\n".join(described) + (f"\n{found}" if found else "")
+    return head + "\n" + text
 
 
 def describe_hang(result, student_file: Path | None) -> str:
     """For graders with their own words for a hang: who waited where, and the classic deadlock it forms if the kit
     knows it; "" when no process could be described."""
-    hang = result.hang or {}
-    described = lines(result, student_file)
-    if not described or not any(w.get("frames") for w in hang.get("waits") or []):
-        return ""
-    found = cause(result, student_file)
-    return "When it was stopped:\n" + "\n".join(described) + (f"\n{found}" if found else "")
+    text = _waits_text(result, student_file)
+    return "When it was stopped:\n" + text if text else ""
 
 
 def hang_waits(result, student_file: Path | None) -> set[str]:

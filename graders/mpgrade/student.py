@@ -23,7 +23,7 @@ from typing import Any
 from mpgrade_sandboxed.plaindata import TaskRef
 
 from . import feedback
-from .hangs import describe_hang
+from .hangs import describe_hang, stopped
 from .outcomes import CheckFailed, GradingError
 from .sandbox.call import CallRequest, CallResult
 from .sandbox.launcher import run_call
@@ -172,18 +172,17 @@ class Student:
         result, limit, earlier = self.run_script(method, timeout)
         if result.status == "returned":
             return result
-        stopped = (f"{action} deadlocked and was stopped after {result.hang.get('after_s', 0):.1f} s"
-                   if result.hang.get("deadlock") else f"{action} did not finish within {limit:g} s and was stopped")
+        ended = stopped(result, action, limit)
         if result.status == "timeout" and earlier is not None:  # the function it calls hangs: say that, not spawn
-            raise CheckFailed(hung_again(earlier) + f"{stopped} too: fix that hang first."
+            raise CheckFailed(hung_again(earlier) + f"{ended} too: fix that hang first."
                               + feedback.output_tail(result))
         if result.status == "timeout":
             missing = feedback.not_found_in_children(result, self.path)
             if missing:
-                raise CheckFailed(f"{stopped}. {missing}")
+                raise CheckFailed(f"{ended}. {missing}")
             described = describe_hang(result, self.path) if result.hang.get("deadlock") else ""
             if described:
-                raise CheckFailed(f"{stopped}. {described}" + feedback.output_tail(result))
+                raise CheckFailed(f"{ended}. {described}" + feedback.output_tail(result))
             raise CheckFailed(
                 f"{action} did not finish within {limit:g} s and was stopped. Under spawn every worker "
                 "process imports your file again; if the file starts work at the top level, each worker "

@@ -74,6 +74,22 @@ def descendants(root: int | None = None, zombies: bool = False) -> list[int]:
     return [pid for pid in found if zombies or table[pid][1] != "Z"]
 
 
+PR_SET_PDEATHSIG, PR_SET_NAME, PR_SET_CHILD_SUBREAPER = 1, 15, 36
+
+
+def prctl(option: int, value: int | bytes) -> bool:
+    """``prctl(option, value)`` on Linux (a parent-death signal, a subreaper, a thread's name); False elsewhere or
+    when it fails."""
+    if not ON_LINUX:
+        return False
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def descendants_except(root: int, keep: set[int]) -> list[int]:
     """Live PIDs below ``root`` but for ``keep`` and everything below them (the template's orphans: what is not
     under a live supervisor)."""

@@ -30,6 +30,8 @@ import signal
 import sys
 from dataclasses import asdict, dataclass
 
+from mpgrade_sandboxed import proctree
+
 STACKS_ENV = "MPGRADE_STACKS"
 """Folder the call's processes write their stacks into (set by the runner; inherited)."""
 DUMP_SIGNAL = getattr(signal, "SIGRTMIN", signal.SIGUSR2) + (4 if hasattr(signal, "SIGRTMIN") else 0)
@@ -133,14 +135,7 @@ timeout is not the student's, and must not keep a deadlock from being seen."""
 
 def name_this_thread(name: str) -> None:
     """Give the calling thread a kernel name (``/proc/PID/task/TID/comm``, 15 bytes) starting with OUR_THREADS."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(15, (OUR_THREADS + name).encode()[:15], 0, 0, 0)  # PR_SET_NAME
-    except (OSError, AttributeError):
-        pass
+    proctree.prctl(proctree.PR_SET_NAME, (OUR_THREADS + name).encode()[:15])
 
 
 def _ours(pid: int, tid: int) -> bool:
@@ -174,13 +169,8 @@ def _threads(pid: int) -> tuple[list[ThreadWait], bool]:
 
 
 def _state_and_ticks(pid: int) -> tuple[str, int] | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            data = handle.read()
-        fields = data[data.rindex(b")") + 2:].split()
-        return fields[0].decode(), int(fields[11]) + int(fields[12])
-    except (OSError, ValueError, IndexError):
-        return None
+    stat = proctree.proc_stat(pid)
+    return (stat.state, stat.cpu_ticks) if stat is not None else None
 
 
 @dataclass(frozen=True)
@@ -213,15 +203,9 @@ def describe(pid: int) -> ProcessWait | None:
     kinds = {w.kind for w in waits}
     state = ("running" if "running" in kinds else "other" if "other" in kinds
              else "timed" if "timed" in kinds else "waiting")
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()[:200]
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            data = handle.read()
-        ppid = int(data[data.rindex(b")") + 2:].split()[1])
-    except (OSError, ValueError, IndexError):
-        command, ppid = "", 0
-    return ProcessWait(pid, own_pid(pid), state, [w.syscall or w.kind for w in waits], command, ppid)
+    stat = proctree.proc_stat(pid)
+    return ProcessWait(pid, own_pid(pid), state, [w.syscall or w.kind for w in waits], proctree.cmdline(pid)[:200],
+                       stat.ppid if stat is not None else 0)
 
 
 def own_pid(pid: int) -> int:

@@ -41,7 +41,7 @@ import signal
 import sys
 from dataclasses import asdict, dataclass, field
 
-PR_SET_PDEATHSIG = 1
+from mpgrade_sandboxed import proctree
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def _wait_then_run(start_fd: int, result_fd: int, supervisor: int) -> None:
     ``RunnerStart`` describes; never returns."""
     code = 0
     try:
-        _prctl_pdeathsig(signal.SIGKILL)  # with the supervisor, before it starts us or if it never does
+        proctree.prctl(proctree.PR_SET_PDEATHSIG, signal.SIGKILL)  # with the supervisor, started or not
         if os.getppid() != supervisor:
             os._exit(1)
         keep = sorted({start_fd, result_fd})
@@ -199,13 +199,3 @@ def _read_line(fd: int) -> bytes:
         data += chunk
     return data
 
-
-def _prctl_pdeathsig(signum: int) -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass

@@ -53,7 +53,6 @@ sweep, verdict), read top to bottom.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -61,20 +60,6 @@ import socket
 import subprocess
 import sys
 import time
-
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_PDEATHSIG = 1
-
-
-def _prctl(option: int, value: int) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, value, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
 
 proctree = protocol = cgroups_ = witness_ = written_ = warmstart = waits_ = None  # the runtime copy's modules, imported in main()
 WATCH_S = 0.05
@@ -220,9 +205,9 @@ def main(runtime_parent: str, config_path: str, waiting=None) -> int:
     _import_runtime(runtime_parent)
     with open(config_path, encoding="utf-8") as handle:
         config = protocol.SupervisorConfig.from_plain(json.load(handle))
-    subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    subreaper = proctree.prctl(proctree.PR_SET_CHILD_SUBREAPER, 1)
     # If the grading process dies, take the call down with us.
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    proctree.prctl(proctree.PR_SET_PDEATHSIG, signal.SIGTERM)
     stopping = {"now": False}
 
     def on_term(signum, frame):  # noqa: ARG001

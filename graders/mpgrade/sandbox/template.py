@@ -302,7 +302,7 @@ def serve(runtime_parent: str, socket_path: str, alive_fd: int, ready_fd: int) -
     except Exception:  # noqa: BLE001  (then each supervisor starts a fresh runner)
         warmstart = None
     # What a supervisor that dies leaves of its call is re-parented here, not to init: found by the kernel.
-    supervisor._prctl(supervisor.PR_SET_CHILD_SUBREAPER, 1)
+    proctree.prctl(proctree.PR_SET_CHILD_SUBREAPER, 1)
     template_pid = os.getpid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
@@ -410,7 +410,7 @@ def _become_supervisor(supervisor, runtime_parent: str, start: Start, fds: list[
             signal.signal(signum, signal.SIG_DFL)
         os.setsid()
         # Stop with the template (and so with the grading process); it may have died before this line.
-        supervisor._prctl(supervisor.PR_SET_PDEATHSIG, signal.SIGTERM)
+        supervisor.proctree.prctl(supervisor.proctree.PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != template_pid:
             os._exit(1)
         result_fd, verdict_fd, stderr_fd = fds
