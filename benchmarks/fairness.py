@@ -8,7 +8,7 @@ The matrix that issue 31's tests sample: each folder of
 ``tests/submissions/correct/`` (a correct way to write an exercise, which
 must get full marks) and of ``tests/submissions/mistakes/`` (one realistic
 mistake, whose score must not depend on the seed or the start method) is
-graded check by check (``mpgrade.direct.grade_exercise``, every check in a
+graded check by check (``mpgrade.grading.direct.grade_exercise``, every check in a
 sandbox, as ``mpgrade check exNN`` would) under every start method and
 seed. Prints one row per entry (its scores, and what was lost where a
 correct variant lost points), then the counts: correct variants below full
@@ -49,8 +49,8 @@ def entries(sets: list[str], only: list[str]) -> list[tuple[str, str, Path]]:
 def grade_one(job: tuple[str, Path, str, int, str, str]) -> tuple[float, float, dict[str, str], list[str]]:
     """Runs in a worker process of this benchmark: one entry under one start method and seed; also the functions
     whose calls this grading process saw end as a deadlock."""
-    from mpgrade import student as student_module
-    from mpgrade.direct import grade_exercise
+    from mpgrade.grading import student as student_module
+    from mpgrade.grading.direct import grade_exercise
 
     name, folder, method, seed, landlock, namespaces = job
     exercise = next(folder.glob("ex*.py")).stem

@@ -54,7 +54,7 @@ CPUS = 2
 RECORDER = '''
 """pytest plugin (benchmarks/floor.py): append one JSON line per sandboxed call."""
 import json, os
-from mpgrade import student
+from mpgrade.grading import student
 _run = student.run_call
 
 def recording(request):

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "graders"))
 
-from mpgrade.direct import run_check  # noqa: E402
+from mpgrade.grading.direct import run_check  # noqa: E402
 
 VARIANTS = ROOT / "tests" / "submissions" / "races"
 CHECKS = {

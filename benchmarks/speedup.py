@@ -70,7 +70,7 @@ def reference_job() -> float:
 def worker(variants: list[str], seed: int, method: str) -> None:
     """Grade each variant once in this process (one calibration for all); print one JSON line per check."""
     sys.path.insert(0, str(ROOT / "graders"))
-    from mpgrade.direct import run_check
+    from mpgrade.grading.direct import run_check
 
     order = list(variants)
     random.Random(seed).shuffle(order)

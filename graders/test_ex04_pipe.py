@@ -23,7 +23,7 @@ from mpgrade import (
     require_clean_exit,
     require_no_crash, short, started_processes, task, worker_error,
 )
-from mpgrade.feedback import _raised
+from mpgrade import describe_raised
 
 ON_NONE = ("It failed on None, the stop message: check for None right after conn.recv(), and stop (break) "
            "before using the value.")
@@ -201,7 +201,7 @@ def _outcome_problem(student, cases: list[list], outcomes: list[dict], result) -
                     " (Here recv() in square_via_pipe raised EOFError: the child had ended.)"
                     if error.get("type") == "EOFError" else "")
             crash = child_crash(result, student.path) or worker_error(result, student.path)
-            return _raised(call, error, student.path) + (f"\n{crash}" if crash else "")
+            return describe_raised(call, error, student.path) + (f"\n{crash}" if crash else "")
         got = outcome.get("value")
         text = f"{call} returned {short(got)}"
         if isinstance(got, list):
@@ -257,7 +257,7 @@ def test_one_child_process_over_a_pipe(student, rng):
         raised = next((o["raised"] for o in outcomes if "raised" in o), None)
         if raised and raised.get("type") != "EOFError":  # it stopped before its child did anything
             case = cases[next(i for i, o in enumerate(outcomes) if "raised" in o)]
-            fail(_raised(f"square_via_pipe({short(case)})", raised, student.path))
+            fail(describe_raised(f"square_via_pipe({short(case)})", raised, student.path))
         numbers = sum(len(case) for case in cases)
         if not workers:
             how = ("no child process: the squares were computed in the calling process"
@@ -335,7 +335,7 @@ def test_parent_notices_a_dead_child(student):
         outcome = (result.value or [{}])[0] if isinstance(result.value, list) else {}
         if not _workers(result):  # it never got as far as a child: nothing was shown
             call = "square_via_pipe([7, -3, <a value that cannot be squared>, 5])"
-            fail(_raised(call, outcome["raised"], student.path) if "raised" in outcome else
+            fail(describe_raised(call, outcome["raised"], student.path) if "raised" in outcome else
                  f"{call} started no child process, so there was no child to die. Start one running squarer.")
         return  # it returned or raised: either way it did not wait forever
     died = worker_error(result, student.path)

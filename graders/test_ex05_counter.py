@@ -15,7 +15,7 @@ from mpgrade import (
     Exercise, RaceRun, calls, check, child_crash, fail, find_races, first_unlocked_place, judge_races, require_clean_exit,
     started_processes, still_running, worker_error,
 )
-from mpgrade.feedback import _raised
+from mpgrade import describe_raised
 
 EXERCISE = Exercise(
     title="a shared Value and its lock",
@@ -110,7 +110,7 @@ def _check_values(student, result, cases, outcomes) -> None:
         call = f"parallel_count({processes}, {increments})"
         if "raised" in outcome:
             crash = _crash(result, student)
-            fail(_raised(call, outcome["raised"], student.path) + (f"\n{crash}" if crash else ""))
+            fail(describe_raised(call, outcome["raised"], student.path) + (f"\n{crash}" if crash else ""))
         got = outcome.get("value")
         if not isinstance(got, int) or isinstance(got, bool):
             kind = type(got).__name__
@@ -201,7 +201,7 @@ def test_parallel_count_runs_processes(student, rng):
     if raised:
         (p, n), error = raised
         crash = _crash(result, student)
-        fail(_raised(f"parallel_count({p}, {n})", error, student.path) + (f"\n{crash}" if crash else ""))
+        fail(describe_raised(f"parallel_count({p}, {n})", error, student.path) + (f"\n{crash}" if crash else ""))
     if _still_running(result):  # first: a process started after its caller returned cannot open the Value
         p, n = cases[-1]
         fail(f"parallel_count({p}, {n}) returned while its processes were still running. "

@@ -17,7 +17,7 @@ from mpgrade import (
     index_list, judge_races, race_text, require_clean_exit, short, started_processes, started_with, still_running,
     worker_error,
 )
-from mpgrade.feedback import _raised
+from mpgrade import describe_raised
 
 
 GENERIC_FIX = "Read the error and the line above; fix the cause, then run the check again."
@@ -165,7 +165,7 @@ def _bump_problem(student, result, cases, outcomes) -> str:
         expected = [x + processes * times for x in initial]
         if "raised" in outcome:
             crash = _crash(result, student.path)
-            return _raised(call, outcome["raised"], student.path) + (f"\n{crash}" if crash else "")
+            return describe_raised(call, outcome["raised"], student.path) + (f"\n{crash}" if crash else "")
         got = outcome.get("value")
         if isinstance(got, list) and len(got) == len(expected) and all(map(_isclose, got, expected)):
             continue
@@ -261,7 +261,7 @@ def _square_edges(student, cases: list[tuple[list, int]]):
     for (values, processes), outcome in zip(cases, outcomes):
         if "raised" in outcome:
             error, crash = outcome["raised"], _crash(result, student.path)
-            text = _raised(f"parallel_square({short(values)}, {processes})", error, student.path)
+            text = describe_raised(f"parallel_square({short(values)}, {processes})", error, student.path)
             zero = error.get("type") == "ZeroDivisionError" or "must not be zero" in str(error.get("message"))
             if zero and len(values) < processes:
                 text = text.replace(GENERIC_FIX, (

@@ -10,7 +10,7 @@ from mpgrade import (
     CheckFailed, Exercise, GradingError, Opaque, RaceRun, calls, check, child_crash, fail, find_races, judge_races,
     race_text, require_clean_exit, short, started_processes, started_with,
 )
-from mpgrade.feedback import _raised, todo_hint, where_text
+from mpgrade import describe_raised, todo_hint, where_text
 
 
 EXERCISE = Exercise(
@@ -84,7 +84,7 @@ def _raised_case(student, result, action: str, error: dict, documents: list[str]
         cause = (f"With {len(documents)} document(s), a Pool of min(n_processes, len(documents)) processes has 0 "
                  "processes, which Pool refuses: use max(1, ...), or return {} before starting one.")
     else:
-        return _raised(f"`{action}`", error, student.path, result.api_calls)
+        return describe_raised(f"`{action}`", error, student.path, result.api_calls)
     where = error.get("where")
     return (f"`{action}` raised {error.get('type')}: {message}" + (f"\n  at {where_text(where)}" if where else "")
             + f"\n{cause}" + todo_hint(where))

@@ -9,7 +9,7 @@ from mpgrade import (
     CheckFailed, Exercise, GradingError, RemoteException, calls, check, element_text, fail, first_difference,
     require_clean_exit, short, task, task_records,
 )
-from mpgrade.feedback import _raised
+from mpgrade import describe_raised
 
 EXERCISE = Exercise(
     title="ProcessPoolExecutor, as_completed, exceptions as values",
@@ -69,7 +69,7 @@ def _order_problem(result, items: list, workers, outcome: dict, student) -> str:
     """What is wrong with completed_order's answer for one case, or "" if nothing is."""
     call = _order_call(items, workers)
     if "raised" in outcome:
-        return _raised(f"`{call}`", outcome["raised"], student.path, result.api_calls)
+        return describe_raised(f"`{call}`", outcome["raised"], student.path, result.api_calls)
     got = outcome.get("value")
     if not (isinstance(got, list) and all(isinstance(p, tuple) and len(p) == 2 for p in got)):
         return f"{call} returned {short(got)}; return a list of (item, result) tuples."
@@ -135,7 +135,7 @@ def test_uses_a_process_pool_executor(student):
                              [c[0] for c in WORKER_CASES], 40)
     for (label, items, workers), outcome in zip(WORKER_CASES, outcomes):
         if "raised" in outcome:  # its error first (a stub's TODO, a crash): nothing else can be judged
-            fail(_raised(f"`{_order_call(items, workers)}` ({label})", outcome["raised"], student.path,
+            fail(describe_raised(f"`{_order_call(items, workers)}` ({label})", outcome["raised"], student.path,
                          result.api_calls))
     roles = {p["pid"]: p.get("role") for p in result.processes}
     for label, items, workers in WORKER_CASES:
@@ -173,7 +173,7 @@ def _safe_problem(student, result, items: list, outcome: dict) -> str:
     """What is wrong with safe_results' answer for one case, or "" if nothing is."""
     call = f"safe_results(double_or_fail, {short(items)})"
     if "raised" in outcome:
-        return _raised(f"`{call}`", outcome["raised"], student.path, result.api_calls)
+        return describe_raised(f"`{call}`", outcome["raised"], student.path, result.api_calls)
     got, expected = outcome.get("value"), _safe_expected(items)
     if got == expected:
         return ""

@@ -13,7 +13,7 @@ from mpgrade import (
     CheckFailed, Exercise, GradingError, calls, check, child_crash, fail, index_list, require_clean_exit, short,
     started_processes, started_with,
 )
-from mpgrade.feedback import _raised
+from mpgrade import describe_raised
 
 EXERCISE = Exercise(
     title="numpy in SharedMemory, disjoint slices, close and unlink",
@@ -386,7 +386,7 @@ def test_parallel_scale_is_correct(student, rng):
         if "raised" in outcome:
             call = (f"parallel_scale(<{array.size} floats>, {factor}, {n})" if array.size > 8
                     else f"parallel_scale(numpy.array({array.tolist()}), {factor}, {n})")
-            fail(prefix + _raised(f"`{call}`", outcome["raised"], student.path, result.api_calls))
+            fail(prefix + describe_raised(f"`{call}`", outcome["raised"], student.path, result.api_calls))
         got = outcome.get("value")
         if not (isinstance(got, numpy.ndarray) and got.shape == array.shape
                 and numpy.allclose(got, array * factor, rtol=1e-12, atol=0)):
@@ -428,7 +428,7 @@ def test_block_is_closed_and_unlinked(student, rng):
                              [c[0] for c in cases], 90)
     for (label, _, _, n), outcome in zip(cases, outcomes):
         if "raised" in outcome:  # its error first (a stub's TODO, a crash): the block's fate follows from it
-            fail(_raised(f"`parallel_scale(<array>, 3.0, {n})` ({label or 'a random array'})", outcome["raised"], student.path,
+            fail(describe_raised(f"`parallel_scale(<array>, 3.0, {n})` ({label or 'a random array'})", outcome["raised"], student.path,
                          result.api_calls))
     use = _block_use(student, result)
     if use.worker_unlinks:

@@ -10,7 +10,7 @@ from mpgrade import (
     CheckFailed, Exercise, GradingError, calls, check, check_dynamic, check_static, count_primes_below, fail,
     guard_blocks, require_clean_exit, short, started_processes,
 )
-from mpgrade.feedback import _raised
+from mpgrade import describe_raised
 
 
 EXERCISE = Exercise(
@@ -70,7 +70,7 @@ def test_parallel_counts_works_under_spawn(student, rng):
         prefix = f"On a fixed edge case ({label}): " if label else ""
         call = f"parallel_counts({case}, {processes})"
         if "raised" in outcome:
-            fail(prefix + _raised(f"`{call}`", outcome["raised"], student.path, result.api_calls))
+            fail(prefix + describe_raised(f"`{call}`", outcome["raised"], student.path, result.api_calls))
         expected = [count_primes_below(limit) for limit in case]
         check(outcome.get("value") == expected, f"{prefix}{call} returned {outcome.get('value')}; expected {expected}.")
     pooled = started_processes(result, "pool") if result.witnessed else calls(result, "Pool.__init__")

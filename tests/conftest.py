@@ -85,7 +85,7 @@ def grade_cli(submission: Path, tmp_path: Path, *args: str, timeout: float = 600
 
     The report carries ``_elapsed``: the seconds the whole command took.
     """
-    from mpgrade.report import SCHEMA_FILE
+    from mpgrade.grading.report import SCHEMA_FILE
 
     report_path = tmp_path / "report.json"
     began = time.monotonic()

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from mpgrade import CallRequest, run_call
-from mpgrade.evidence import calls
+from mpgrade.verdicts.evidence import calls
 from mpgrade_sandboxed import afterimport
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS
-from mpgrade.batch import default_workers, grade_class, write_gradebook
-from mpgrade.intake import UnsafeArchive, grader_tampering, prepare, safe_extract
+from mpgrade.batch.grade import default_workers, grade_class, write_gradebook
+from mpgrade.batch.intake import UnsafeArchive, grader_tampering, prepare, safe_extract
 
 
 def repository(root: Path, exercise_source: Path) -> Path:

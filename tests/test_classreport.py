@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from mpgrade import report
-from mpgrade.classreport import render
+from mpgrade.grading import report
+from mpgrade.batch.classreport import render
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

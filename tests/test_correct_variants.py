@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SUBMISSIONS
-from mpgrade import curriculum
-from mpgrade.direct import grade_exercise, lost_checks
+from mpgrade.course import curriculum
+from mpgrade.grading.direct import grade_exercise, lost_checks
 
 CORPUS = SUBMISSIONS / "correct"
 VARIANTS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from mpgrade import cpulock
-from mpgrade.cpulock import Plan, plan
+from mpgrade.sandbox import cpulock
+from mpgrade.sandbox.cpulock import Plan, plan
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli
-from mpgrade import curriculum
+from mpgrade.course import curriculum
 
 EXERCISES = curriculum.names()
 POINTS = curriculum.points_of()

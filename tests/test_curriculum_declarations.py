@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mpgrade.curriculum import DeclarationError, Exercise, points_problem, read_declaration, select
+from mpgrade.course.curriculum import DeclarationError, Exercise, points_problem, read_declaration, select
 
 
 def grader(tmp_path, body: str):

@@ -59,3 +59,38 @@ def test_the_time_limit_a_readme_names_is_the_code_s():
         for said in re.findall(r"\((\d+) s a call|default (\d+) s\)", text):
             assert float(next(s for s in said if s)) == DEFAULT_CALL_TIMEOUT_S, said
     assert f"{DEFAULT_CALL_TIMEOUT_S:g} s a call" in EXERCISES_README
+
+
+PAGES = {path.relative_to(KIT_ROOT).as_posix(): path.read_text(encoding="utf-8")
+         for path in [KIT_ROOT / "README.md", KIT_ROOT / "exercises" / "README.md", *sorted((KIT_ROOT / "docs").glob("*.md"))]}
+# Words that narrate rounds of work rather than say what is: a page says what the kit does and measures now.
+NARRATION = re.compile(r"(?i:\bissue #?\d+|\bstop \d+\b|\bfixed since\b|\bbefore issue\b|\bthe rule of [0-9a-f]{7}\b"
+                       r"|\bused to (?:wait|take|fail|pass|be)\b)|\b[Mm]achine [A-Z]\b")
+
+
+def test_no_page_narrates_rounds_of_work():
+    assert NARRATION.search("the rule of ba0b73d, as measured before issue 33 on machine B")
+    found = [f"{name}: {match.group(0)!r}" for name, text in PAGES.items() for match in NARRATION.finditer(text)]
+    assert found == [], found
+
+
+def _kit_files() -> list[str]:
+    skip = {".git", ".venv", "node_modules", "__pycache__"}
+    return [p.relative_to(KIT_ROOT).as_posix() for p in KIT_ROOT.rglob("*.py")
+            if not skip.intersection(p.relative_to(KIT_ROOT).parts) and "egg-info" not in str(p)]
+
+
+def test_every_python_file_a_page_names_exists():
+    """A module moved or renamed leaves no page pointing at where it used to be."""
+    files = _kit_files()
+    names = {path.rsplit("/", 1)[-1] for path in files}
+    missing = []
+    for name, text in PAGES.items():
+        for token in set(re.findall(r"(?<![\w./<>-])((?:[\w-]+/)*[\w-]+\.py)\b", text)):
+            if "exNN" in token or "test_exNN" in token or token in ("file.py", "setup.py", "autograder.py"):
+                continue  # placeholders for a student's file, and the name Classroom 50 runs its script by
+            found = any(f == token or f.endswith("/" + token) for f in files) if "/" in token else token in names
+            if not found:
+                missing.append(f"{name}: {token}")
+    assert "graders/mpgrade/grading/plugin.py" in files
+    assert sorted(missing) == [], sorted(missing)

@@ -18,7 +18,7 @@ import pytest
 
 from mpgrade import started_processes
 from mpgrade.settings import GradingSettings
-from mpgrade.student import Student
+from mpgrade.grading.student import Student
 
 METHODS = ["fork", "spawn", "forkserver"]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and /dev/shm are Linux's")

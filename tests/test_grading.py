@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mpgrade.grading import pytest_command
+from mpgrade.grading.command import pytest_command
 
 
 def test_an_exercise_s_checks_stay_in_one_worker_when_graded_in_parallel(tmp_path: Path):

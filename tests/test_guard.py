@@ -8,10 +8,10 @@ import time
 import pytest
 
 from conftest import SUBMISSIONS
-from mpgrade.guard import _script_problem, check_dynamic, check_static, static_findings
+from mpgrade.verdicts.guard import _script_problem, check_dynamic, check_static, static_findings
 from mpgrade.outcomes import CheckFailed
 from mpgrade.settings import GradingSettings
-from mpgrade.student import Student
+from mpgrade.grading.student import Student
 
 GUARD = SUBMISSIONS / "guard"
 

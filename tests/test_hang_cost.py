@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SUBMISSIONS, grade_cli
-from mpgrade import student as student_module
+from mpgrade.grading import student as student_module
 from mpgrade.sandbox.call import CallResult
 from mpgrade.settings import GradingSettings
-from mpgrade.student import HANG_RETRY_FACTOR, HANG_RETRY_S, Student
+from mpgrade.grading.student import HANG_RETRY_FACTOR, HANG_RETRY_S, Student
 from mpgrade_sandboxed.protocol import Phase, Status
 
 

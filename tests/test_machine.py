@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from mpgrade.machine import cgroup_v1_quota, cgroup_v2_quota, cpu_budget
+from mpgrade.sandbox.machine import cgroup_v1_quota, cgroup_v2_quota, cpu_budget
 
 AFFINITY = len(os.sched_getaffinity(0))
 

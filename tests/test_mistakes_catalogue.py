@@ -10,7 +10,7 @@ realistic mistake (the module) and a small ``expect.json``:
 - ``timeout_factor`` for entries that hang (optional); ``issue_kind`` ties an
   entry to one of the eight kinds of untrue feedback issue 18 lists.
 
-Only the checks an entry names are graded (``mpgrade.direct.check_outcomes``,
+Only the checks an entry names are graded (``mpgrade.grading.direct.check_outcomes``,
 one sandboxed call or a few per check), so the catalogue stays clear of the
 speedup check; three entries at once, each in a worker process. Student code
 runs in sandboxes, as in real grading.
@@ -30,8 +30,8 @@ import psutil
 import pytest
 
 from conftest import SUBMISSIONS
-from mpgrade import curriculum
-from mpgrade.direct import check_outcomes
+from mpgrade.course import curriculum
+from mpgrade.grading.direct import check_outcomes
 
 CATALOGUE = SUBMISSIONS / "mistakes"
 ENTRIES = sorted(p.name for p in CATALOGUE.iterdir() if (p / "expect.json").is_file())

@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from conftest import KIT_ROOT, SUBMISSIONS as FIXTURES
-from mpgrade.exports import workflow
-from mpgrade.release import release
-from mpgrade.stubs import solution_lines
+from mpgrade.course.exports import workflow
+from mpgrade.course.release import release
+from mpgrade.course.stubs import solution_lines
 from platform_runners import classroom50_job_env, run_classroom50, run_workflow
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -85,7 +85,7 @@ def released(tmp_path_factory):
 def test_release_holds_stubs_graders_engine_and_no_solution_text(released):
     names = {str(p.relative_to(released)) for p in released.rglob("*") if p.is_file()}
     assert "exercises/ex01_processes.py" in names and "graders/test_ex05_counter.py" in names
-    assert "graders/mpgrade/plugin.py" in names and "graders/mpgrade_sandboxed/runner.py" in names
+    assert "graders/mpgrade/grading/plugin.py" in names and "graders/mpgrade_sandboxed/runner.py" in names
     assert ".github/workflows/classroom.yml" in names and "README.md" in names and "pyproject.toml" in names
     assert not any(name.startswith(("solutions/", "tests/")) for name in names)
     def secret(solution: Path) -> set[str]:

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from conftest import KIT_ROOT
-from mpgrade.report import SCHEMA_FILE
+from mpgrade.grading.report import SCHEMA_FILE
 from mpgrade.settings import platform_start_method
 
 GRADER = """

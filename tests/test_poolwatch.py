@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mpgrade import CallRequest, run_call
-from mpgrade.feedback import explain
+from mpgrade.verdicts.feedback import explain
 from mpgrade_sandboxed.poolwatch import ERROR_TYPE
 
 START_METHODS = ["fork", "spawn", "forkserver"]

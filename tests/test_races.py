@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SUBMISSIONS
-from mpgrade.direct import run_check
-from mpgrade.races import find_races
+from mpgrade.grading.direct import run_check
+from mpgrade.verdicts.races import find_races
 from mpgrade.sandbox.launcher import CallResult
 
 VARIANTS = SUBMISSIONS / "races"

@@ -8,8 +8,8 @@ import os
 import pytest
 
 from conftest import KIT_ROOT
-from mpgrade import report
-from mpgrade.console import exercise_totals, render
+from mpgrade.grading import report
+from mpgrade.grading.console import exercise_totals, render
 
 
 def record(exercise, name, status, score, max_score, feedback=""):

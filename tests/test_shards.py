@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from platform_runners import readme_block, run_matrix_workflow
-from mpgrade import report
-from mpgrade.batch import write_gradebook
-from mpgrade.provenance import graders_digest
-from mpgrade.shards import Shard, ShardRecord, check_resume, from_scheduler, resolve
+from mpgrade.grading import report
+from mpgrade.batch.grade import write_gradebook
+from mpgrade.grading.provenance import graders_digest
+from mpgrade.batch.shards import Shard, ShardRecord, check_resume, from_scheduler, resolve
 
 CLASS = [f"student{n:02d}" for n in range(1, 8)]
 
@@ -190,7 +190,7 @@ def test_a_grade_records_its_graders_and_machine(tmp_path):
     record = ShardRecord.read(tmp_path / "results")
     assert (record.shard, record.students, record.graders) == (None, ["alice", "bob"], graders_digest())
     assert {"cpu_model", "usable_cpus", "cpu_limits", "python", "start_method", "kit", "host"} <= set(record.machine)
-    from mpgrade.machine import environment
+    from mpgrade.sandbox.machine import environment
 
     assert environment()["cpu_model"] not in ("", None)
 

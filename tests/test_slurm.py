@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT, SUBMISSIONS
-from mpgrade.machine import cpu_model
-from mpgrade.provenance import graders_digest
+from mpgrade.sandbox.machine import cpu_model
+from mpgrade.grading.provenance import graders_digest
 from platform_runners import readme_block
 from slurm_cluster import SlurmCluster, SlurmUnavailable
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mpgrade.speedup import Structure, judge
-from mpgrade.speedup_decision import (
+from mpgrade.verdicts.speedup import Structure, judge
+from mpgrade.verdicts.speedup_decision import (
     MAX_PAIRS, PARALLEL, SERIAL, UNDECIDED, Pair, calibrated_speedup, decide, needs_more,
 )
 
@@ -245,7 +245,8 @@ def test_busy(student, n):
 
 GRADER_EXCLUSIVE = """
 import json, os, time
-from mpgrade import check, cpulock
+from mpgrade import check
+from mpgrade.sandbox import cpulock
 
 def test_measures_alone(student):
     time.sleep(0.5)  # let the other worker get going
@@ -285,7 +286,7 @@ def test_exclusive_measurements_never_overlap_other_calls_under_xdist(pytester, 
 
 def test_a_patched_clock_earns_no_speedup():
     """One worker, then time.perf_counter patched to claim a quarter of the time: timed from outside, no speedup."""
-    from mpgrade.direct import run_check
+    from mpgrade.grading.direct import run_check
 
     cheat = Path(__file__).parent / "submissions" / "speedup" / "clock_patch"
     outcome = run_check("ex02_pool", "test_primes_in_ranges_speedup", cheat, seed=7)

@@ -6,8 +6,8 @@ import ast
 import pytest
 
 from conftest import KIT_ROOT
-from mpgrade.curriculum import table
-from mpgrade.stubs import MarkerError, generate, make_stub, solution_lines
+from mpgrade.course.curriculum import table
+from mpgrade.course.stubs import MarkerError, generate, make_stub, solution_lines
 
 SOLUTION = '''\
 def add(a: int, b: int) -> int:

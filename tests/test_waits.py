@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mpgrade import CallRequest, run_call
-from mpgrade.hangs import describe_wait
+from mpgrade.verdicts.hangs import describe_wait
 from mpgrade.sandbox.stacks import parse
 from mpgrade_sandboxed import waits
 

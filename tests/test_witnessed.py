@@ -1,5 +1,5 @@
 """Reconciling evidence from inside with the witness (mpgrade/sandbox/witnessed.py), and the evidence helpers
-that fail a check resting on forged evidence as tampering (mpgrade/evidence.py)."""
+that fail a check resting on forged evidence as tampering (mpgrade/verdicts/evidence.py)."""
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,6 @@
 """``python -m mpgrade``: the same as the ``mpgrade`` command."""
 import sys
 
-from .cli import main
+from mpgrade.cli import main
 
 sys.exit(main())

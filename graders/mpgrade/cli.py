@@ -1,9 +1,9 @@
 """The ``mpgrade`` command: one small function per verb (trusted side).
 
 Each verb parses its options and calls the module that does the work
-(``mpgrade check``: :func:`mpgrade.grading.grade`, which runs the kit's own
-graders with pytest in a child process; ``grade``: :mod:`mpgrade.batch`;
-``release``/``export``: :mod:`mpgrade.release`, :mod:`mpgrade.exports`).
+(``mpgrade check``: :func:`mpgrade.grading.command.grade`, which runs the kit's own
+graders with pytest in a child process; ``grade``: :mod:`mpgrade.batch.grade`;
+``release``/``export``: :mod:`mpgrade.course.release`, :mod:`mpgrade.course.exports`).
 It runs past 300 lines only for the argument parser: every verb's options
 and their help in one place.
 """
@@ -15,10 +15,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import console, curriculum, machine, report
-from .grading import grade
-from .settings import KIT_ROOT, START_METHODS
-from .stubs import MarkerError, generate
+from mpgrade.course import curriculum
+from mpgrade.grading import console, report
+from mpgrade.sandbox import machine
+from mpgrade.grading.command import grade
+from mpgrade.settings import KIT_ROOT, START_METHODS
+from mpgrade.course.stubs import MarkerError, generate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -34,7 +36,7 @@ def _submission(path: str) -> Path | None:
 def _confinement_first_line(args: argparse.Namespace) -> bool:
     """Say first when student code will not be confined here; False (after saying why) when it must be and
     cannot. ``--require-confinement`` passes on to the grading processes as MPGRADE_REQUIRE_CONFINEMENT."""
-    from .sandbox import confinement
+    from mpgrade.sandbox import confinement
 
     if getattr(args, "require_confinement", False):
         os.environ["MPGRADE_REQUIRE_CONFINEMENT"] = "yes"
@@ -92,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"\nreport: {report_path}")
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        from .reporters import markdown
+        from mpgrade.reporters import markdown
 
         with open(summary_path, "a", encoding="utf-8") as handle:
             handle.write(markdown.feedback(graded))
@@ -104,7 +106,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _github_output(graded: dict | None, exercises: list[str], problem: str = "") -> None:
     """Each exercise's reporter payload as a step output (``$GITHUB_OUTPUT``), or an error payload for each."""
-    from .reporters import classroom
+    from mpgrade.reporters import classroom
 
     path = os.environ.get("GITHUB_OUTPUT")
     if not path:
@@ -139,14 +141,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _roster(path: str | None) -> list[dict[str, str]] | None:
-    from .reporters.canvas import read_roster
+    from mpgrade.reporters.canvas import read_roster
 
     return read_roster(Path(path).read_text(encoding="utf-8-sig")) if path else None
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import grade_class, summary_text
-    from .shards import resolve
+    from mpgrade.batch.grade import grade_class, summary_text
+    from mpgrade.batch.shards import resolve
 
     if not _confinement_first_line(args):
         return EXIT_USAGE
@@ -166,7 +168,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .batch import summary_text, write_gradebook
+    from mpgrade.batch.grade import summary_text, write_gradebook
 
     try:
         summary = write_gradebook([Path(p) for p in args.results], Path(args.out), args.canvas_assignment,
@@ -184,7 +186,7 @@ def _names(text: str | None) -> list[str] | None:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import release
+    from mpgrade.course.release import release
 
     try:
         written = release(Path(args.out), names=_names(args.exercises))
@@ -196,7 +198,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import exports
+    from mpgrade.course import exports
 
     try:
         names = _names(args.exercises)
@@ -216,7 +218,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .reporters import classroom, classroom50, gradescope, markdown
+    from mpgrade.reporters import classroom, classroom50, gradescope, markdown
 
     try:
         graded = report.load(Path(args.report))
@@ -260,7 +262,7 @@ def cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def _canvas_options(parser: argparse.ArgumentParser) -> None:
-    from .batch import CANVAS_ASSIGNMENT
+    from mpgrade.batch.grade import CANVAS_ASSIGNMENT
 
     parser.add_argument("--canvas-assignment", default=CANVAS_ASSIGNMENT,
                         help="canvas.csv's assignment column: a title, or 'Title (id)' for an existing Canvas "

@@ -21,7 +21,7 @@ Every process records, per shared element (a Value, an Array index, a dict key):
   one lock (catches "lock only around the read" and "only around the write").
 During a race check it writes these facts to ``races-<pid>.json`` in the
 call's evidence folder. The trusted side combines the processes
-(``mpgrade.races``): an element written by two or more processes, one of them
+(``mpgrade.verdicts.races``): an element written by two or more processes, one of them
 without a lock, is a race, whether or not the processes happened to overlap
 in time. Disjoint slices without a lock, or reads after joining, are not races.
 Per object, each process also counts reads and writes, unprotected ones and

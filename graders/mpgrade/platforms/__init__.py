@@ -1,4 +1,4 @@
-"""Scripts that grading platforms run, shipped as files by ``mpgrade export`` (see ``exports.py``).
+"""Scripts that grading platforms run, shipped as files by ``mpgrade export`` (see ``course/exports.py``).
 
 They run under the platform's own Python, where the kit may not be
 importable yet, so each uses the standard library only until it has made

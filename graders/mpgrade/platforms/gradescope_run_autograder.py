@@ -31,8 +31,8 @@ def failure(message: str, began: float) -> dict:
 def main() -> None:
     began = time.time()
     try:
-        from mpgrade.grading import grade
-        from mpgrade.intake import exercises_folder
+        from mpgrade.grading.command import grade
+        from mpgrade.batch.intake import exercises_folder
         from mpgrade.reporters import gradescope
     except Exception as problem:  # setup.sh failed or the image changed: still a results file
         write(failure(f"the grading kit could not be loaded ({type(problem).__name__}: {problem}).", began))

@@ -20,8 +20,8 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-from . import markdown
-from .points import max_points, whole_points
+from mpgrade.reporters import markdown
+from mpgrade.reporters.points import max_points, whole_points
 
 SCHEMA = "classroom50/result/v1"
 IDENTITY = {"classroom": "CLASSROOM", "assignment": "ASSIGNMENT", "submission": "SUBMISSION_TAG",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import markdown
+from mpgrade.reporters import markdown
 
 
 def results(report: dict[str, Any], execution_time: float) -> dict[str, Any]:

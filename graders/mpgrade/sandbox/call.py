@@ -13,8 +13,8 @@ from typing import Any
 
 from mpgrade_sandboxed.protocol import Phase, Status
 
-from .capture import CapturedOutput
-from .runtime import Limits
+from mpgrade.sandbox.capture import CapturedOutput
+from mpgrade.sandbox.runtime import Limits
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class CallResult:
     """The supervisor witnessed the call (``mpgrade_sandboxed/witness.py``): evidence and PIDs are its own."""
     evidence_problems: dict = field(default_factory=dict)
     """Kind of evidence ("tasks", "cpu", "api_calls", "processes") -> how the reported evidence disagreed with
-    the witness. Checks resting on that kind fail as tampering (``mpgrade/evidence.py``)."""
+    the witness. Checks resting on that kind fail as tampering (``mpgrade/verdicts/evidence.py``)."""
     live_children: list = field(default_factory=list)
     """Processes still running when the student function returned."""
     killed: list = field(default_factory=list)

@@ -17,11 +17,11 @@ from pathlib import Path
 from mpgrade_sandboxed import plaindata
 from mpgrade_sandboxed.protocol import Imported, Phase, Result, Started, Status, Verdict, decode, read_frames
 
-from .call import CallResult
-from .capture import read_capped
-from .eventloop import Received
-from .stacks import hang_details
-from .witnessed import reconcile
+from mpgrade.sandbox.call import CallResult
+from mpgrade.sandbox.capture import read_capped
+from mpgrade.sandbox.eventloop import Received
+from mpgrade.sandbox.stacks import hang_details
+from mpgrade.sandbox.witnessed import reconcile
 
 
 def classify(workdir: Path, received: Received, supervisor_returncode: int | None) -> CallResult:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from mpgrade_sandboxed import landlock
 
-from ..settings import KIT_ROOT
+from mpgrade.settings import KIT_ROOT
 
 SYSTEM_READ = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/localtime",
                "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/os-release",
@@ -143,7 +143,7 @@ def _run_probe() -> tuple[bool, str]:
     version = landlock.abi()
     if version < 1:
         return False, "Landlock not available: the kernel has none (Linux 5.13+ with Landlock enabled)"
-    from .runtime import runtime_parent
+    from mpgrade.sandbox.runtime import runtime_parent
 
     with tempfile.TemporaryDirectory(prefix="mpgrade-landlock-probe-") as folder:
         confine = rules(Path(folder), Path(folder), runtime_parent())
@@ -174,8 +174,8 @@ except PermissionError:
 def _run_seatbelt_probe() -> tuple[bool, str]:
     """macOS: the profile ``seatbelt.py`` writes must hide the kit from a probe run under it (not run by the
     kit's own tests, which run on Linux)."""
-    from . import seatbelt
-    from .runtime import runtime_parent
+    from mpgrade.sandbox import seatbelt
+    from mpgrade.sandbox.runtime import runtime_parent
 
     if not seatbelt.available():
         return False, "Seatbelt not available: /usr/bin/sandbox-exec is missing"
@@ -208,7 +208,7 @@ def what_it_confines(applied: dict) -> str:
 
 def describe(namespaces_setting: str, landlock_setting: str) -> dict:
     """The report's ``environment.sandbox``: the levels applied, and a note (what, or why not more)."""
-    from . import namespaces
+    from mpgrade.sandbox import namespaces
 
     levels, notes = [], []
     if namespaces.wanted(namespaces_setting):

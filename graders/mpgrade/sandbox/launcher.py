@@ -37,13 +37,13 @@ from mpgrade_sandboxed import plaindata, proctree
 from mpgrade_sandboxed.protocol import RunRequest, SupervisorConfig
 from mpgrade_sandboxed.runner import BOOT
 
-from .. import cpulock
-from . import confinement, namespaces, seatbelt, template
-from .call import CallRequest, CallResult
-from .classify import classify
-from .eventloop import collect
-from .runtime import Limits, runtime_parent, sandbox_env
-from .stepaside import IdleWatch
+from mpgrade.sandbox import cpulock
+from mpgrade.sandbox import confinement, namespaces, seatbelt, template
+from mpgrade.sandbox.call import CallRequest, CallResult
+from mpgrade.sandbox.classify import classify
+from mpgrade.sandbox.eventloop import collect
+from mpgrade.sandbox.runtime import Limits, runtime_parent, sandbox_env
+from mpgrade.sandbox.stepaside import IdleWatch
 
 __all__ = ["CallRequest", "CallResult", "Limits", "run_call"]
 

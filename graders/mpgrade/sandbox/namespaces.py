@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..settings import KIT_ROOT
+from mpgrade.settings import KIT_ROOT
 
 _probe: tuple[bool, str] | None = None
 

@@ -23,7 +23,7 @@ import time
 
 from mpgrade_sandboxed import proctree
 
-from .. import cpulock
+from mpgrade.sandbox import cpulock
 
 LONG_CALL_S = 3.0
 """Calls shorter than this never step aside (almost every call: the measurement just waits for them)."""

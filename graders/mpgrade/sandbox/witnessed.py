@@ -13,7 +13,7 @@ call's processes from outside. Here:
 - every reported claim is compared with the witness; a disagreement is
   recorded in ``CallResult.evidence_problems`` under the kind of evidence it
   concerns ("tasks", "cpu", "api_calls", "processes"), and the evidence
-  helpers (``mpgrade/evidence.py``) then fail any check resting on that
+  helpers (``mpgrade/verdicts/evidence.py``) then fail any check resting on that
   kind as tampering, never as an ordinary mistake.
 
 Every comparison leans towards the student: a claim is refused only when the
@@ -31,7 +31,7 @@ from mpgrade_sandboxed.protocol import Result, Status, Verdict
 from mpgrade_sandboxed.proctree import is_helper
 from mpgrade_sandboxed.witness import RUNNER_FORGERIES
 
-from .call import CallResult
+from mpgrade.sandbox.call import CallResult
 
 EARLY_S = 0.01
 """A reported task start may precede the witnessed one (taken just before the mark) by this much at most...

@@ -258,7 +258,7 @@ def run_case(case: Case, scratch: Path, namespaces: str = "auto", landlock: str 
     verdict, feedback, checks = "error", "", {}
     try:
         if case.via == "check":
-            from mpgrade.direct import run_check
+            from mpgrade.grading.direct import run_check
 
             limits = {"max_written_mb": case.max_written_mb} if case.max_written_mb else {}
             with _Bait(case, submission):
@@ -278,7 +278,7 @@ def run_case(case: Case, scratch: Path, namespaces: str = "auto", landlock: str 
             feedback = "\n".join(c["feedback"] for c in failing)
             checks = {c["id"].rpartition("::")[2].split("[")[0]: c for c in exercise["checks"]}
         else:  # batch
-            from mpgrade.batch import grade_class
+            from mpgrade.batch.grade import grade_class
 
             submissions = scratch / "class"
             submissions.mkdir()

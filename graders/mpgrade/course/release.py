@@ -13,9 +13,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .curriculum import is_hidden, names as exercises
-from .exports import IGNORED, workflow
-from .settings import KIT_ROOT
+from mpgrade.course.curriculum import is_hidden, names as exercises
+from mpgrade.course.exports import IGNORED, workflow
+from mpgrade.settings import KIT_ROOT
 
 STUDENT_README = """# Multiprocessing exercises
 

@@ -20,10 +20,10 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnose import child_crash
-from .feedback import PICKLE_WORDS, located, not_found_in_children, output_tail, todo_hint, where_text
-from .hangs import describe_hang, stopped
-from .outcomes import CheckFailed
+from mpgrade.verdicts.diagnose import child_crash
+from mpgrade.verdicts.feedback import PICKLE_WORDS, located, not_found_in_children, output_tail, todo_hint, where_text
+from mpgrade.verdicts.hangs import describe_hang, stopped
+from mpgrade.outcomes import CheckFailed
 
 SCRIPT_METHODS = ("spawn", "forkserver")
 SAFE_CALLS = {
@@ -181,7 +181,7 @@ def check_dynamic(student, timeout: float = 30.0, details: dict | None = None) -
                           f"finish within {timeout * student.settings.timeout_factor:g} s. Code at the top level "
                           "runs on import; move it into main() under `if __name__ == \"__main__\":`.")
     if imported.status not in ("returned",):
-        from .feedback import explain
+        from mpgrade.verdicts.feedback import explain
 
         raise CheckFailed(explain(imported, f"Importing {student.module_file} as __mp_main__",
                                   student.module_file, timeout * student.settings.timeout_factor, student.path))
@@ -235,7 +235,7 @@ def _script_problem(student, method: str, timeout: float) -> tuple[str, bool]:
                 "the top level started a process again. Start processes only from main(), under "
                 "`if __name__ == \"__main__\":`." + output_tail(result)), False
     if result.status != "returned":
-        from .feedback import explain
+        from mpgrade.verdicts.feedback import explain
 
         error = result.error or {}
         where = error.get("where") or {}

@@ -24,7 +24,7 @@ import ast
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .settings import KIT_ROOT
+from mpgrade.settings import KIT_ROOT
 
 DECLARATION = "EXERCISE"
 HIDDEN_MARK = "pytestmark = pytest.mark.hidden"

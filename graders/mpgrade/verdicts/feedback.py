@@ -18,9 +18,9 @@ from mpgrade_sandboxed.locate import find_todo, is_student_file
 from mpgrade_sandboxed.plaindata import TaskRef
 from mpgrade_sandboxed.poolwatch import DEADLOCK_TYPE as POOL_DEADLOCK, ERROR_TYPE as POOL_LOOP
 
-from . import hangs
-from .sandbox.call import CallResult
-from .source import defined_under_guard, missing_in_children, with_block_around
+from mpgrade.verdicts import hangs
+from mpgrade.sandbox.call import CallResult
+from mpgrade.verdicts.source import defined_under_guard, missing_in_children, with_block_around
 
 ARG_LIMIT = 80
 OUTPUT_LINES = 12
@@ -159,7 +159,8 @@ def specific_cause(error: dict, student_file: Path | None = None, api_calls: dic
     return ""
 
 
-def _raised(action: str, error: dict, student_file: Path | None = None, api_calls: dict | None = None) -> str:
+def describe_raised(action: str, error: dict, student_file: Path | None = None, api_calls: dict | None = None) -> str:
+    """What a student's call raised, for a student: the exception at their file:line, the TODO there, the fix."""
     where = error.get("where") or {}
     exc = f"{error.get('type')}: {error.get('message')}".rstrip(": ")
     if error.get("type") == "NotImplementedError":
@@ -295,7 +296,7 @@ def explain(result: CallResult, action: str, module_file: str, timeout_s: float,
         return (f"{module_file} has no {kind} `{name}`. Define it with the name and signature "
                 f"the exercise gives (names are case-sensitive).")
     if status == "raised":
-        return _raised(action, result.error or {}, student_file, result.api_calls) + output_tail(result)
+        return describe_raised(action, result.error or {}, student_file, result.api_calls) + output_tail(result)
     if status == "timeout":
         missing = not_found_in_children(result, student_file)
         if missing and result.phase not in ("starting", "importing"):

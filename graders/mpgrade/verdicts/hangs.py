@@ -18,7 +18,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from .source import lock_held_at
+from mpgrade.verdicts.source import lock_held_at
 
 # (file name, function) of the innermost library frame the student's line called -> what it waits on.
 _WAITS = {

@@ -21,10 +21,10 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .curriculum import grader_files, names as exercises
-from .platforms import script
-from .reporters.classroom import runner_id
-from .settings import KIT_ROOT
+from mpgrade.course.curriculum import grader_files, names as exercises
+from mpgrade.platforms import script
+from mpgrade.reporters.classroom import runner_id
+from mpgrade.settings import KIT_ROOT
 
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 """What never goes into a release or a bundle."""

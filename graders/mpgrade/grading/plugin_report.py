@@ -2,7 +2,7 @@
 
 Runs in the pytest process that owns the session (the controller under
 pytest-xdist, where workers' records arrive inside their test reports'
-``user_properties``); :mod:`mpgrade.plugin` makes the records on whichever
+``user_properties``); :mod:`mpgrade.grading.plugin` makes the records on whichever
 process ran the check and registers these two objects on the controller.
 """
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from . import machine, report
-from .settings import GradingSettings
+from mpgrade.grading import report
+from mpgrade.sandbox import machine
+from mpgrade.settings import GradingSettings
 
 RECORD_KEY = "mpgrade"
 
@@ -29,7 +30,7 @@ def records_of(user_properties: Any) -> list[dict[str, Any]]:
 
 def environment(settings: GradingSettings) -> dict[str, Any]:
     """The ``environment`` section of report v1 for this session."""
-    from .provenance import graders_digest, kit_version
+    from mpgrade.grading.provenance import graders_digest, kit_version
 
     env = machine.environment()
     env.update(start_method=settings.start_method, seed=settings.seed, timeout_factor=settings.timeout_factor,
@@ -37,7 +38,7 @@ def environment(settings: GradingSettings) -> dict[str, Any]:
                limits={"max_processes": settings.max_processes, "max_memory_mb": settings.max_memory_mb,
                        "max_address_space_mb": settings.max_address_space_mb, "max_file_mb": settings.max_file_mb,
                        "max_written_mb": settings.max_written_mb})
-    from .sandbox.confinement import describe
+    from mpgrade.sandbox.confinement import describe
 
     sandbox = describe(settings.namespaces, settings.landlock)
     env["sandbox"] = sandbox["note"]
@@ -76,7 +77,7 @@ class Collector:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.records:
             return
-        from .console import exercise_totals
+        from mpgrade.grading.console import exercise_totals
 
         settings = self.settings
         built = report.build(self.records.values(), str(settings.submission), {})

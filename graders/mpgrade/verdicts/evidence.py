@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .diagnose import child_crash
-from .outcomes import CheckFailed
-from .sandbox.call import CallResult
+from mpgrade.verdicts.diagnose import child_crash
+from mpgrade.outcomes import CheckFailed
+from mpgrade.sandbox.call import CallResult
 
 
 TAMPERED = ("The evidence of how this call ran did not match what the kit observed from outside the "
@@ -134,7 +134,7 @@ def require_work_in_children(result: CallResult, what: str, min_share: float = 0
 
 def require_no_crash(result: CallResult, student_file: Path, what: str, fix: str = "") -> None:
     """Fail if a child process that ``what`` joined ended with an error: its exception, the student's line,
-    the exit code (see :func:`mpgrade.diagnose.child_crash`), then ``fix`` when given."""
+    the exit code (see :func:`mpgrade.verdicts.diagnose.child_crash`), then ``fix`` when given."""
     __tracebackhide__ = True
     require_untampered(result, "processes")
     crash = child_crash(result, student_file)

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import GRADERS_DIR
+from mpgrade.settings import GRADERS_DIR
 
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_MEMBERS = 2000

@@ -33,14 +33,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from . import curriculum, report
-from .grading import grade  # the same grading `mpgrade check` does
-from .reporters import canvas, markdown
-from .intake import Submission, fingerprint, prepare
-from .machine import usable_cpus
-from .provenance import UNKNOWN, MachineKind, graders_digest, kit_version, machine_flags, refuse_mixed_graders, \
+from mpgrade.course import curriculum
+from mpgrade.grading import report
+from mpgrade.grading.command import grade  # the same grading `mpgrade check` does
+from mpgrade.reporters import canvas, markdown
+from mpgrade.batch.intake import Submission, fingerprint, prepare
+from mpgrade.sandbox.machine import usable_cpus
+from mpgrade.grading.provenance import UNKNOWN, MachineKind, graders_digest, kit_version, machine_flags, refuse_mixed_graders, \
     speedup_judged, this_machine
-from .shards import Shard, ShardRecord, check_resume, missing_students
+from mpgrade.batch.shards import Shard, ShardRecord, check_resume, missing_students
 
 CANVAS_ASSIGNMENT = "mpgrade"
 """The assignment column of ``canvas.csv`` unless one is named (``Title`` or ``Title (canvas id)``)."""
@@ -242,7 +243,7 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
     if roster is not None:
         summary["not_in_canvas_roster"] = not_in_roster
     _write_json(out / "summary.json", summary)
-    from .classreport import render
+    from mpgrade.batch.classreport import render
 
     for row in rows:
         row["feedback_link"] = f"students/{row['folder'].name}/feedback.md" if row["folder"] else None

@@ -35,10 +35,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cpulock, machine
-from .evidence import calls, require_untampered, started_processes
-from .outcomes import CheckFailed
-from .speedup_decision import (
+from mpgrade.sandbox import cpulock, machine
+from mpgrade.verdicts.evidence import calls, require_untampered, started_processes
+from mpgrade.outcomes import CheckFailed
+from mpgrade.verdicts.speedup_decision import (
     PARALLEL, SERIAL, UNDECIDED, Decision, Pair, calibrated_speedup, decide, needs_more,
 )
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnose import child_crash
-from .evidence import calls, require_untampered
-from .feedback import located, todo_hint, where_text
-from .outcomes import CheckFailed
-from .sandbox.call import CallResult
+from mpgrade.verdicts.diagnose import child_crash
+from mpgrade.verdicts.evidence import calls, require_untampered
+from mpgrade.verdicts.feedback import located, todo_hint, where_text
+from mpgrade.outcomes import CheckFailed
+from mpgrade.sandbox.call import CallResult
 
 SUBJECT = {"value": "The shared Value is", "array": "Elements of the shared Array are",
            "dict": "Keys of the Manager dict are"}

@@ -5,7 +5,7 @@ Registers the options (see :mod:`mpgrade.settings`), the ``points`` and
 grader checks: tests in a module named ``test_exNN_*.py`` or marked with
 ``exercise``. For each check it makes one record (status, score, feedback)
 that travels with the test report (``user_properties``, so it crosses
-pytest-xdist); on the controller, :mod:`mpgrade.plugin_report` prints the
+pytest-xdist); on the controller, :mod:`mpgrade.grading.plugin_report` prints the
 points per exercise and, with ``--mpgrade-report``, writes report v1 through
 pytest-json-report's ``pytest_json_modifyreport`` hook. A grader module that
 declares its exercise (``EXERCISE``) also gets the guard check it implies
@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from .plugin_report import RECORD_KEY, Collector, ReportWriter
-from .outcomes import CheckFailed
-from .settings import ALL_METHODS, SETTINGS, START_METHODS, GradingSettings, SettingError, resolve
-from .student import Student
+from mpgrade.grading.plugin_report import RECORD_KEY, Collector, ReportWriter
+from mpgrade.outcomes import CheckFailed
+from mpgrade.settings import ALL_METHODS, SETTINGS, START_METHODS, GradingSettings, SettingError, resolve
+from mpgrade.grading.student import Student
 
 DEFAULT_POINTS = 1.0
 _SETTINGS = pytest.StashKey[GradingSettings]()
@@ -51,13 +51,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     workerinput = getattr(config, "workerinput", None)
     if settings.require_confinement and workerinput is None:
-        from .sandbox.confinement import describe, refusal
+        from mpgrade.sandbox.confinement import describe, refusal
 
         problem = refusal(describe(settings.namespaces, settings.landlock))
         if problem:
             raise pytest.UsageError(problem)
     if workerinput is None:
-        from .grading import follow_grading_parent
+        from mpgrade.grading.command import follow_grading_parent
 
         follow_grading_parent()
     seed = settings.seed
@@ -155,7 +155,7 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
 def main_guard_check(student, check_details) -> None:
     """safe under spawn and forkserver: importing runs nothing, and the script runs to the end (or fails only
     inside a function the exercise's own checks grade)"""
-    from .guard import check_guard
+    from mpgrade.verdicts.guard import check_guard
 
     check_guard(student, details=check_details)
 
@@ -165,7 +165,7 @@ def _declared_checks(module: pytest.Module, collected: list) -> list:
 
     Only grader modules that declare an exercise are touched (a plain test module named test_ex* is not).
     """
-    from .curriculum import Exercise, is_hidden, points_problem, read_declaration
+    from mpgrade.course.curriculum import Exercise, is_hidden, points_problem, read_declaration
 
     declaration = getattr(module.obj, "EXERCISE", None)
     hidden = is_hidden(module.path)

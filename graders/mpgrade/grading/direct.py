@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from .outcomes import CheckFailed
-from .settings import DEFAULT_START_METHOD, GRADERS_DIR, GradingSettings
-from .student import Student
+from mpgrade.outcomes import CheckFailed
+from mpgrade.settings import DEFAULT_START_METHOD, GRADERS_DIR, GradingSettings
+from mpgrade.grading.student import Student
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def load_grader(exercise: str):
 
 def check_function(grader, check: str):
     """The check named ``check`` in a loaded grader module, including the guard check its declaration implies."""
-    from .curriculum import Exercise
-    from .plugin import main_guard_check
+    from mpgrade.course.curriculum import Exercise
+    from mpgrade.grading.plugin import main_guard_check
 
     function = getattr(grader, check, None)
     declaration = getattr(grader, "EXERCISE", None)
@@ -82,7 +82,7 @@ def run_check(exercise: str, check: str, submission: Path, start_method: str = D
 def checks_of(exercise: str) -> dict[str, float]:
     """Every check of ``exercise``'s grader (its ``test_*`` functions and the generated guard check), with its
     points, in file order."""
-    from .curriculum import read_declaration
+    from mpgrade.course.curriculum import read_declaration
 
     grader = load_grader(exercise)
     found: dict[str, float] = {}

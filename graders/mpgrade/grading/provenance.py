@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from .settings import GRADERS_DIR, KIT_ROOT
+from mpgrade.settings import GRADERS_DIR, KIT_ROOT
 
 UNKNOWN = "unknown"
 """The digest of a grade recorded by a kit that kept none."""
@@ -54,8 +54,8 @@ def this_machine() -> dict[str, Any]:
     import os
     import platform
 
-    from .machine import environment
-    from .settings import DEFAULT_START_METHOD
+    from mpgrade.sandbox.machine import environment
+    from mpgrade.settings import DEFAULT_START_METHOD
 
     return {**environment(), "host": platform.node(), "kit": kit_version(),
             "start_method": os.environ.get("MPGRADE_START_METHOD") or DEFAULT_START_METHOD}

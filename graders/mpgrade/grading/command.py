@@ -16,8 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import curriculum, report
-from .settings import GRADERS_DIR, KIT_ROOT
+from mpgrade.course import curriculum
+from mpgrade.grading import report
+from mpgrade.settings import GRADERS_DIR, KIT_ROOT
 
 
 def grader_files(exercises: list[str]) -> list[Path]:
@@ -46,7 +47,7 @@ def pytest_command(files: list[Path], submission: Path, report_path: Path,
     if ini.is_file():
         command += ["-c", str(ini)]
     if not _plugin_installed():  # the kit used from its folder (e.g. Gradescope's run_autograder)
-        command += ["-p", "mpgrade.plugin"]
+        command += ["-p", "mpgrade.grading.plugin"]
     if start_method:
         command += ["--start-method", start_method]
     if workers:

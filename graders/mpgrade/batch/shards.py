@@ -129,7 +129,7 @@ class ShardRecord:
     CPU limits (cgroup quota), Python, start method, kit version, host. Each student's report keeps its own."""
 
     def write(self, results: Path) -> None:
-        from .report import write_text
+        from mpgrade.grading.report import write_text
 
         write_text(results / RECORD, json.dumps(asdict(self), indent=2) + "\n")
 

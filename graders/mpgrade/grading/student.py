@@ -22,13 +22,13 @@ from typing import Any
 
 from mpgrade_sandboxed.plaindata import TaskRef
 
-from . import feedback
-from .hangs import describe_hang, stopped
-from .outcomes import CheckFailed, GradingError
-from .sandbox.call import CallRequest, CallResult
-from .sandbox.launcher import run_call
-from .sandbox.runtime import Limits
-from .settings import DEFAULT_CALL_TIMEOUT_S, GradingSettings
+from mpgrade.verdicts import feedback
+from mpgrade.verdicts.hangs import describe_hang, stopped
+from mpgrade.outcomes import CheckFailed, GradingError
+from mpgrade.sandbox.call import CallRequest, CallResult
+from mpgrade.sandbox.launcher import run_call
+from mpgrade.sandbox.runtime import Limits
+from mpgrade.settings import DEFAULT_CALL_TIMEOUT_S, GradingSettings
 
 _import_failures: dict[tuple[str, str, str], str] = {}
 HANG_RETRY_S = 5.0
@@ -153,7 +153,7 @@ class Student:
              **kwargs: Any) -> CallResult:
         """Call ``function(*args, **kwargs)`` in the student module; fail the check unless it returns.
 
-        With ``races=True`` the shared objects the call creates are tracked (see ``mpgrade.races``). With
+        With ``races=True`` the shared objects the call creates are tracked (see ``mpgrade.verdicts.races``). With
         ``hang_ok=True`` a call stopped for a hang (a deadlock, or its limit) comes back too (``result.hung``): a
         check about structure judges what the witness saw start (``started_processes``, ``task_records``) and
         leaves the hang to the check whose result it prevents (one mistake, one deduction).

@@ -11,7 +11,7 @@ check states the most specific cause its evidence shows, in this order:
 3. the first element that differs, with its index and both values
    (:func:`first_difference`, :func:`element_text`);
 4. the API call that is missing or repeated, and where the student's file
-   makes it (:mod:`mpgrade.source`: the file parsed with ``ast``, never imported).
+   makes it (:mod:`mpgrade.verdicts.source`: the file parsed with ``ast``, never imported).
 
 A generic hint is left for when none of these shows anything. Nothing here
 runs student code; the student's file is only parsed.
@@ -21,8 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .feedback import worker_error
-from .sandbox.call import CallResult
+from mpgrade.verdicts.feedback import worker_error
+from mpgrade.sandbox.call import CallResult
 
 
 def child_crash(result: CallResult, student_file: Path) -> str:
