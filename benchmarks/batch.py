@@ -32,9 +32,12 @@ from pathlib import Path
 
 import psutil
 
+from mpgrade.course.parts import materialize
+
 ROOT = Path(__file__).resolve().parent.parent
-MISTAKES = sorted(p for p in (ROOT / "tests" / "submissions").iterdir()
+MISTAKES = sorted(materialize(p) for p in (ROOT / "tests" / "submissions").iterdir()
                   if p.is_dir() and p.name.startswith("ex") and list(p.glob("ex*.py")))
+"""The one-mistake fixtures, whole (they are stored as what the student wrote: mpgrade.course.parts)."""
 
 
 def build_class(folder: Path, students: int) -> None:

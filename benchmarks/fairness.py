@@ -4,7 +4,7 @@
                                   [--only PREFIX,...] [--jobs 2] [--set correct,mistakes] [--landlock auto|off]
                                   [--namespaces auto|off] [--load N]
 
-The matrix that issue 31's tests sample: each folder of
+The matrix that tests/test_correct_variants.py samples: each folder of
 ``tests/submissions/correct/`` (a correct way to write an exercise, which
 must get full marks) and of ``tests/submissions/mistakes/`` (one realistic
 mistake, whose score must not depend on the seed or the start method) is
@@ -34,6 +34,7 @@ SUBMISSIONS = ROOT / "tests" / "submissions"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from batch import reference_job  # noqa: E402  (a sibling benchmark)
+from mpgrade.course.parts import materialize  # noqa: E402
 
 
 def entries(sets: list[str], only: list[str]) -> list[tuple[str, str, Path]]:
@@ -42,7 +43,7 @@ def entries(sets: list[str], only: list[str]) -> list[tuple[str, str, Path]]:
     for kind in sets:
         for folder in sorted((SUBMISSIONS / kind).iterdir()):
             if folder.is_dir() and any(folder.glob("ex*.py")) and (not only or folder.name.startswith(tuple(only))):
-                found.append((kind, folder.name, folder))
+                found.append((kind, folder.name, materialize(folder)))  # whole, from the stored part
     return found
 
 

@@ -3,7 +3,7 @@
     python benchmarks/floor.py [--rounds 3] [--calls 12] [--submission solutions] [--class-size 40]
                                [--namespaces auto|off]
 
-Issue 17's budget is a class of 40 in 6 minutes on 2 cores, 9 s (18 CPU
+The budget is a class of 40 in 6 minutes on 2 cores, 9 s (18 CPU
 seconds) a submission. Each check runs student code in fresh sandboxed
 calls (supervisor, bubblewrap, runner interpreter; under forkserver or spawn
 a call that starts processes also starts a fork server or spawn children and

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "graders"))
 
+from mpgrade.course.parts import materialize  # noqa: E402
 from mpgrade.grading.direct import run_check  # noqa: E402
 
 VARIANTS = ROOT / "tests" / "submissions" / "races"
@@ -34,7 +35,7 @@ DISJOINT_CHECK = ("ex06_array", "test_parallel_square_on_disjoint_slices")
 def plan() -> list[tuple[str, str, str, bool]]:
     """(variant, exercise, check, racy) for every variant folder."""
     rows = []
-    for folder in sorted(VARIANTS.iterdir()):
+    for folder in sorted(materialize(p) for p in VARIANTS.iterdir()):
         exercise = next(folder.glob("ex*.py")).stem
         check = CHECKS[exercise]
         if "disjoint" in folder.name:
@@ -57,7 +58,7 @@ def main() -> None:
     for run in range(options.runs):
         for method in methods:
             for variant, exercise, check, _ in rows:
-                outcome = run_check(exercise, check, VARIANTS / variant, method[0], seed=run * 7919 + 13,
+                outcome = run_check(exercise, check, materialize(VARIANTS / variant), method[0], seed=run * 7919 + 13,
                                     landlock=method[1])
                 key = (variant, method)
                 flagged[key] = flagged.get(key, 0) + (outcome.status == "failed")

@@ -70,12 +70,13 @@ def reference_job() -> float:
 def worker(variants: list[str], seed: int, method: str) -> None:
     """Grade each variant once in this process (one calibration for all); print one JSON line per check."""
     sys.path.insert(0, str(ROOT / "graders"))
+    from mpgrade.course.parts import materialize
     from mpgrade.grading.direct import run_check
 
     order = list(variants)
     random.Random(seed).shuffle(order)
     for position, variant in enumerate(order):
-        outcome = run_check(*CHECK, VARIANTS[variant], method, seed=seed)
+        outcome = run_check(*CHECK, materialize(VARIANTS[variant]), method, seed=seed)  # whole, from a stored part
         decision = outcome.details.get("decision", {})
         print(json.dumps({"variant": variant, "status": outcome.status, "fraction": outcome.fraction,
                           "seconds": outcome.seconds, "first": position == 0,

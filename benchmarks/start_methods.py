@@ -2,7 +2,7 @@
 
     python benchmarks/start_methods.py [--start-methods spawn,forkserver] [--only NAME,...]
 
-The evidence for choosing the default start method (issue 17): every
+The evidence for the default start method: every
 correct variant and every known-mistake fixture under tests/submissions/
 (the mistakes catalogue, the race and speedup variants, the older one-mistake
 folders), plus the reference solutions and the untouched stubs, is graded
@@ -31,6 +31,7 @@ NOT_COMPARED = ("test_main_guard",)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from batch import reference_job  # noqa: E402  (a sibling benchmark)
+from mpgrade.course.parts import materialize  # noqa: E402
 
 
 def fixtures() -> dict[str, Path]:
@@ -39,7 +40,7 @@ def fixtures() -> dict[str, Path]:
     for folder in sorted(SUBMISSIONS.rglob("*")):
         if (folder.is_dir() and folder.parent.name not in ("hostile", "guard")
                 and any(folder.glob("ex[0-9][0-9]_*.py"))):
-            found[str(folder.relative_to(SUBMISSIONS))] = folder
+            found[str(folder.relative_to(SUBMISSIONS))] = materialize(folder)  # whole, from a stored part
     return found
 
 

@@ -19,7 +19,7 @@ start methods; each class is graded once per value.
 
 The reference job is a fixed pure-Python prime count, best of 3, timed in
 the same run (the same as the other benchmarks'), so machines of different
-speed compare. Budget (issue 17, this project's 2-core machine): a full
+speed compare. Budget (on a 2-core machine): a full
 submission <= 15 s, a class of 40 <= 6 minutes.
 """
 from __future__ import annotations

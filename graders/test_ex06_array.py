@@ -38,8 +38,7 @@ value, none, and 5 values in 4 slices (slices of 2 would need only 3 processes).
 def _misread_helper(result, process: dict) -> bool:
     """A process the witness could not name ('unannounced' or 'other') and saw alive at the end, which the runner,
     reading command lines at the end, did not count as left running: multiprocessing's resource tracker or fork
-    server (spawn, forkserver), first seen between its fork and its exec. Not the student's (engine issue reported
-    with issue 31; drop this once the witness re-reads command lines at the end)."""
+    server (spawn, forkserver), first seen between its fork and its exec. Not the student's (a limit of the witness, which reads a process's command line when it starts, not at the end)."""
     if process.get("role") not in ("unannounced", "other") or not process.get("alive_at_end"):
         return False
     runner_saw = {child.get("pid") for child in result.live_children}
@@ -68,7 +67,7 @@ def _require_clean_exit(result, what: str) -> None:
     """``require_clean_exit`` on the processes (without the misread helper, see ``_misread_helper``). Not on
     /dev/shm: this exercise makes no SharedMemory block (its Array and Value live in multiprocessing's heap, whose
     files are unlinked at once), and on a machine grading several submissions at once a block another call left
-    there has been put down to this one (engine issue reported with issue 31)."""
+    there has been put down to this one (the witness cannot tell whose a nameless block is)."""
     __tracebackhide__ = True
     processes = [p for p in result.processes if not _misread_helper(result, p)]
     require_clean_exit(dataclasses.replace(result, processes=processes, shm_left=[]), what)
@@ -81,8 +80,7 @@ def _crash(result, path) -> str:
 
 def _tracked_call(student, function: str, *args, timeout: float):
     """``student.call(..., races=True)``; untracked when the kit's recording Array cannot stand in for the real one
-    (it has no buffer protocol, so np.frombuffer(shared) and memoryview(shared) fail on it: engine issue reported
-    with issue 31). The values and processes are still judged; only the race recording is lost."""
+    (it has no buffer protocol, so np.frombuffer(shared) and memoryview(shared) fail on it). The values and processes are still judged; only the race recording is lost."""
     __tracebackhide__ = True
     try:
         return student.call(function, *args, timeout=timeout, races=True)

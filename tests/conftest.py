@@ -1,10 +1,13 @@
 """Shared fixtures for the kit's own tests."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -14,12 +17,21 @@ import jsonschema
 import psutil
 import pytest
 
+from mpgrade.course.parts import materialize
 from mpgrade.sandbox import template
 
 pytest_plugins = "pytester"
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+_COMPOSED = Path(tempfile.mkdtemp(prefix="mpgrade-composed-"))
+atexit.register(shutil.rmtree, _COMPOSED, True)
+
+
+def whole(folder: Path) -> Path:
+    """The folder a student would hand in for a stored fixture: entries keep only what the student wrote (a
+    ``.part.py``), composed here with the exercise's solution (``mpgrade.course.parts``)."""
+    return materialize(folder, _COMPOSED)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Confinement (issue 32): the rules the trusted side writes, the report's words, --require-confinement.
+"""Confinement: the rules the trusted side writes, the report's words, --require-confinement.
 
 What Landlock refuses to real student code is tested by the hostile battery (test_hostile.py); here, the
 rules themselves and what a user is told."""

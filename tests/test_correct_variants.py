@@ -1,8 +1,10 @@
 """The corpus of correct variants: a correct solution written another way than ours gets full marks.
 
 Each folder of ``tests/submissions/correct/`` is one correct way a student
-might write an exercise (``about.json`` says how it differs and where a
-student would learn it): contexts, ``kwargs=``, ``Process`` subclasses, a
+might write an exercise, stored as what that student wrote differently from
+the solution (``<exercise>.part.py``; ``python -m mpgrade.course.parts show
+FOLDER`` prints the whole file); ``about.json`` says how it differs and where a
+student would learn it: contexts, ``kwargs=``, ``Process`` subclasses, a
 Pool where the reference starts Processes, executors, ``iter(queue.get,
 SENTINEL)``, connections as context managers, ``set_start_method`` under
 the guard, ... It is the oracle for "never docks a correct student", as the
@@ -26,8 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBMISSIONS
+from conftest import SUBMISSIONS, whole
 from mpgrade.course import curriculum
+from mpgrade.course.parts import exercise_of
 from mpgrade.grading.direct import grade_exercise, lost_checks
 
 CORPUS = SUBMISSIONS / "correct"
@@ -40,7 +43,7 @@ METHODS = ("fork", "spawn", "forkserver")
 
 
 def _exercise(folder: Path) -> str:
-    return next(folder.glob("ex*.py")).stem
+    return next(whole(folder).glob("ex*.py")).stem
 
 
 def test_the_corpus_has_eight_variants_of_every_exercise_each_saying_what_it_is():
@@ -49,8 +52,8 @@ def test_the_corpus_has_eight_variants_of_every_exercise_each_saying_what_it_is(
     assert min(per_exercise.values()) >= 8, per_exercise
     for variant in VARIANTS:
         folder = CORPUS / variant
-        modules = [p.name for p in folder.iterdir() if p.suffix == ".py"]
-        assert len(modules) == 1 and variant.startswith(Path(modules[0]).stem), variant
+        modules = [p for p in folder.iterdir() if p.suffix == ".py"]  # only what the student wrote: one part
+        assert len(modules) == 1 and variant.startswith(exercise_of(modules[0])), variant
         about = json.loads((folder / "about.json").read_text(encoding="utf-8"))
         assert about["variant"] and about["idiom"], variant
 
@@ -69,7 +72,7 @@ def corpus_grades(request: pytest.FixtureRequest):
                 if getattr(item, "originalname", "") == "test_a_correct_variant_gets_full_marks"]
     pool = ProcessPoolExecutor(GRADED_AT_ONCE, mp_context=multiprocessing.get_context("spawn"))
     try:
-        yield {variant: pool.submit(lost_checks, _exercise(CORPUS / variant), CORPUS / variant, MEASURED_APART)
+        yield {variant: pool.submit(lost_checks, _exercise(CORPUS / variant), whole(CORPUS / variant), MEASURED_APART)
                for variant in selected}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -84,7 +87,7 @@ def test_a_correct_variant_gets_full_marks(variant, corpus_grades):
 @pytest.mark.matrix
 @pytest.mark.parametrize("entry", [f"correct/{v}" for v in VARIANTS] + [f"mistakes/{m}" for m in CATALOGUE])
 def test_same_file_same_grade_under_every_start_method_and_seed(entry, leftovers):
-    folder = SUBMISSIONS / entry
+    folder = whole(SUBMISSIONS / entry)
     exercise = _exercise(folder)
     scores = {(method, seed): grade_exercise(exercise, folder, start_method=method, seed=seed)
               for method in METHODS for seed in SEEDS}

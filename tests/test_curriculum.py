@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli
+from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli, whole
 from mpgrade.course import curriculum
 
 EXERCISES = curriculum.names()
@@ -111,11 +111,11 @@ MAY_ALSO_FAIL = {
 
 
 def _grade_mistake(folder: str, scratch: Path, env: dict[str, str]) -> tuple:
-    exercise = next((SUBMISSIONS / folder).glob("ex*.py")).stem
+    exercise = next(whole(SUBMISSIONS / folder).glob("ex*.py")).stem
     factor = "0.25" if folder == "ex10_guard_but_main_called" else "0.5"
     skip = ["--deselect", "graders/test_ex02_pool.py::test_primes_in_ranges_speedup"] \
         if folder == "ex02_serial_map" else []
-    return grade(SUBMISSIONS / folder, scratch, exercise, "--pytest-args", "--mpgrade-timeout-factor", factor, *skip,
+    return grade(whole(SUBMISSIONS / folder), scratch, exercise, "--pytest-args", "--mpgrade-timeout-factor", factor, *skip,
                  env=env)
 
 

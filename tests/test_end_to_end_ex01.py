@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli
+from conftest import KIT_ROOT, SUBMISSIONS, BackgroundGrading, grade_cli, whole
 from mpgrade.sandbox import confinement
 
 
@@ -62,7 +62,7 @@ BROKEN = {
 
 
 def _grade_broken(folder: str, scratch: Path, env: dict[str, str]) -> tuple:
-    return grade_cli(SUBMISSIONS / folder, scratch, "ex01", "--pytest-args", "--mpgrade-timeout-factor", "0.25",
+    return grade_cli(whole(SUBMISSIONS / folder), scratch, "ex01", "--pytest-args", "--mpgrade-timeout-factor", "0.25",
                      timeout=300, env=env)
 
 

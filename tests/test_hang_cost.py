@@ -1,4 +1,4 @@
-"""A function that hung once does not cost its full limit again in every other check (issue 17)."""
+"""A function that hung once does not cost its full limit again in every other check."""
 from __future__ import annotations
 
 import time
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBMISSIONS, grade_cli
+from conftest import SUBMISSIONS, grade_cli, whole
 from mpgrade.grading import student as student_module
 from mpgrade.sandbox.call import CallResult
 from mpgrade.settings import GradingSettings
@@ -62,7 +62,7 @@ def test_a_submission_that_deadlocks_costs_seconds_and_one_deduction_per_mistake
     in about a second (not at its 20 s limit), named as a deadlock with who waits where, and the structure check
     (one producer, the consumers do the work) and the guard judge what was seen instead of failing again."""
     began = time.monotonic()
-    _, report = grade_cli(SUBMISSIONS / "mistakes" / "ex03_one_sentinel", tmp_path, "ex03")
+    _, report = grade_cli(whole(SUBMISSIONS / "mistakes" / "ex03_one_sentinel"), tmp_path, "ex03")
     elapsed = time.monotonic() - began
     checks = {c["id"].split("::")[-1]: c for c in report["exercises"]["ex03_queue"]["checks"]}
     deadlocked = [c for c in checks.values() if "(a deadlock)" in c["feedback"]]

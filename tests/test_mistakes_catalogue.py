@@ -1,14 +1,18 @@
 """The catalogue of mistakes: feedback that names the real cause, every time.
 
 Each folder of ``tests/submissions/mistakes/`` is a reference solution with one
-realistic mistake (the module) and a small ``expect.json``:
+realistic mistake, stored as only what that student wrote differently
+(``<exercise>.part.py``, composed with the solution when graded:
+``python -m mpgrade.course.parts show FOLDER`` prints the whole file), and a
+small ``expect.json``:
 
 - ``mistake``: the mistake, in one line;
 - ``fails``: check -> ``says`` (phrases its feedback must contain) and
   ``never`` (phrases it must not contain: the hints the evidence contradicts);
 - ``passes``: checks the mistake must not fail (optional);
 - ``timeout_factor`` for entries that hang (optional); ``issue_kind`` ties an
-  entry to one of the eight kinds of untrue feedback issue 18 lists.
+  entry to one of eight kinds of untrue feedback (a hint the evidence contradicts,
+  a symptom named for its cause, ...).
 
 Only the checks an entry names are graded (``mpgrade.grading.direct.check_outcomes``,
 one sandboxed call or a few per check), so the catalogue stays clear of the
@@ -29,8 +33,9 @@ from dataclasses import dataclass
 import psutil
 import pytest
 
-from conftest import SUBMISSIONS
+from conftest import SUBMISSIONS, whole
 from mpgrade.course import curriculum
+from mpgrade.course.parts import exercise_of
 from mpgrade.grading.direct import check_outcomes
 
 CATALOGUE = SUBMISSIONS / "mistakes"
@@ -53,8 +58,8 @@ def test_the_catalogue_covers_every_exercise_and_every_kind_of_the_issue():
     assert set(range(1, 9)) <= kinds
     for entry in ENTRIES:
         expect = _expect(entry)
-        modules = list((CATALOGUE / entry).glob("ex*.py"))
-        assert [m.stem for m in modules] == [next(n for n in curriculum.names() if n[:4] == entry[:4])], entry
+        modules = [p for p in (CATALOGUE / entry).iterdir() if p.suffix == ".py"]  # only what the student wrote
+        assert [exercise_of(m) for m in modules] == [next(n for n in curriculum.names() if n[:4] == entry[:4])], entry
         assert expect["mistake"] and expect["fails"], entry
         assert all(wants.get("says") for wants in expect["fails"].values()), entry
 
@@ -82,7 +87,7 @@ def catalogue_outcomes(request: pytest.FixtureRequest):
     futures = {}
     for entry in selected:
         expect = _expect(entry)
-        folder = CATALOGUE / entry
+        folder = whole(CATALOGUE / entry)
         checks = [*expect["fails"], *[c for c in expect.get("passes", []) if c not in expect["fails"]]]
         futures[entry] = pool.submit(check_outcomes, next(folder.glob("ex*.py")).stem, folder, checks,
                                      float(expect.get("timeout_factor", 1.0)))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUBMISSIONS
+from conftest import SUBMISSIONS, whole
 from mpgrade.grading.direct import run_check
 from mpgrade.verdicts.races import find_races
 from mpgrade.sandbox.launcher import CallResult
@@ -35,8 +35,8 @@ def _plan(folder: Path) -> tuple[str, str]:
 @pytest.mark.parametrize("start_method", ["fork", "spawn", "forkserver"])
 @pytest.mark.parametrize("variant", sorted(p.name for p in VARIANTS.iterdir()))
 def test_variant_gets_the_right_verdict(variant, start_method, leftovers):
-    exercise, check = _plan(VARIANTS / variant)
-    outcome = run_check(exercise, check, VARIANTS / variant, start_method, seed=2024)
+    exercise, check = _plan(whole(VARIANTS / variant))
+    outcome = run_check(exercise, check, whole(VARIANTS / variant), start_method, seed=2024)
     if variant.startswith("racy"):
         assert outcome.status == "failed", variant
         assert RACY_LINES[variant] in outcome.feedback, outcome.feedback

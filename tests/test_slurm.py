@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT_ROOT, SUBMISSIONS
+from conftest import KIT_ROOT, SUBMISSIONS, whole
 from mpgrade.sandbox.machine import cpu_model
 from mpgrade.grading.provenance import graders_digest
 from platform_runners import readme_block
@@ -33,9 +33,9 @@ def cluster(tmp_path):
 def a_class(folder: Path) -> Path:
     """Five students: two reference solutions, an untouched stub, two known mistakes (ex01 only)."""
     sources = {"ana": KIT_ROOT / "solutions" / EXERCISE, "ben": KIT_ROOT / "exercises" / EXERCISE,
-               "cleo": SUBMISSIONS / "mistakes" / "ex01_never_joined" / EXERCISE,
+               "cleo": whole(SUBMISSIONS / "mistakes" / "ex01_never_joined") / EXERCISE,
                "dan": KIT_ROOT / "solutions" / EXERCISE,
-               "eve": SUBMISSIONS / "mistakes" / "ex01_target_called" / EXERCISE}
+               "eve": whole(SUBMISSIONS / "mistakes" / "ex01_target_called") / EXERCISE}
     for student, source in sources.items():
         (folder / f"course-{student}" / "exercises").mkdir(parents=True)
         shutil.copy(source, folder / f"course-{student}" / "exercises" / EXERCISE)

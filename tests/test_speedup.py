@@ -288,7 +288,9 @@ def test_a_patched_clock_earns_no_speedup():
     """One worker, then time.perf_counter patched to claim a quarter of the time: timed from outside, no speedup."""
     from mpgrade.grading.direct import run_check
 
-    cheat = Path(__file__).parent / "submissions" / "speedup" / "clock_patch"
+    from conftest import whole
+
+    cheat = whole(Path(__file__).parent / "submissions" / "speedup" / "clock_patch")
     outcome = run_check("ex02_pool", "test_primes_in_ranges_speedup", cheat, seed=7)
     assert outcome.status == "failed" and outcome.fraction == 0.0, outcome.feedback
     decision = outcome.details["decision"]

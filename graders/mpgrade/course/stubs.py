@@ -134,3 +134,27 @@ def generate(solutions: Path, exercises: Path, check_only: bool = False, table: 
             if not check_only:
                 target.write_text(stub, encoding="utf-8")
     return stale
+
+
+def make_solved(source: str, filename: str = "<solution>") -> str:
+    """The solution as a student who did every TODO would have it: the markers and STUB sections left out,
+    every other line as it is (the file a composed part, :func:`compose`, starts from)."""
+    out: list[str] = []
+    state = "outside"
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        text = line.rstrip("\r\n")
+        if BEGIN.match(text):
+            if state != "outside":
+                raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside an open block")
+            state = "solution"
+        elif END.match(text):
+            if state == "outside":
+                raise MarkerError(f"{filename}:{number}: END SOLUTION without BEGIN SOLUTION")
+            state = "outside"
+        elif state == "solution" and STUB.match(text):
+            state = "stub"
+        elif state != "stub":
+            out.append(line)
+    if state != "outside":
+        raise MarkerError(f"{filename}: a BEGIN SOLUTION is never closed")
+    return "".join(out)

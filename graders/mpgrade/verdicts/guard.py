@@ -30,7 +30,7 @@ SAFE_CALLS = {
     "TypeVar", "NamedTuple", "namedtuple", "field", "dataclass", "frozenset", "tuple", "range", "dict",
     "list", "set", "Path", "getLogger", "compile", "Enum", "IntEnum", "object", "int", "float", "str",
     # A context object, the CPU count and plain arithmetic on constants: values, no process, no shared state
-    # (issue 31: `CTX = multiprocessing.get_context("spawn")` is the docs' own idiom and cost a guard point).
+    # (`CTX = multiprocessing.get_context("spawn")` is the docs' own idiom: it must not cost a guard point).
     "get_context", "cpu_count", "process_cpu_count", "min", "max", "len", "sorted", "sum", "abs", "round",
     "bool", "bytes", "getenv", "partial", "Counter", "defaultdict", "OrderedDict", "deque", "dtype",
     "array", "arange", "linspace", "zeros", "ones", "full",

@@ -79,7 +79,7 @@ CASES = (
     Case("fake_reports", "ex01_processes", "*", "failed", ("private result channel",), via="cli"),
     Case("shipped_config_and_shadows", "ex01_processes", "*", "failed", ("NotImplementedError",), via="cli",
          must_not_exist=("submission/sitecustomize-ran.txt",)),
-    # Forged evidence (issue 16): each is graded zero on the checks resting on it, as tampering.
+    # Forged evidence: each is graded zero on the checks resting on it, as tampering.
     Case("forged_task_records", "ex01_processes", "*", "failed", (TAMPERED,), via="cli", fails=EX01_EVIDENCE,
          passes=EX01_OTHERS),
     Case("forged_intervals", "ex01_processes", "*", "failed", (TAMPERED,), via="cli", fails=EX01_EVIDENCE,
@@ -109,7 +109,7 @@ CASES = (
 
 LOADS = "test_parallel_count_loses_no_update"
 CONFINED = (
-    # Issue 32: each would score (or leak, or reach out) without confinement; Landlock refuses it.
+    # Confinement: each would score (or leak, or reach out) without confinement; Landlock refuses it.
     Case("imports_reference_solution", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True),
     Case("reads_home_secret", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True),
     Case("writes_outside", "ex05_counter", LOADS, "failed", ("PermissionError",), needs_landlock=True,

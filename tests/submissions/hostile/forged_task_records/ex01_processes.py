@@ -1,5 +1,5 @@
 """Hostile: starts no process at all, writes task records with made-up PIDs and overlapping times
-into the evidence folder, and returns the exit codes from the arguments (issue 16's forgery)."""
+into the evidence folder, and returns the exit codes from the arguments (a forgery of the witness's records)."""
 from __future__ import annotations
 
 import json

@@ -1,0 +1,24 @@
+def squarer(conn: Any) -> None:
+    """Child process: receive numbers on ``conn`` and send back their squares; stop on None."""
+    with conn:
+        while True:
+            n = conn.recv()
+            if n is None:
+                break
+            conn.send(n * n)
+
+
+def square_via_pipe(numbers: Sequence[int]) -> list[int]:
+    """Return the squares of ``numbers``, in order, computed by one child process running ``squarer``."""
+    parent_end, child_end = multiprocessing.Pipe()
+    with parent_end:
+        with child_end:
+            child = multiprocessing.Process(target=squarer, args=(child_end,))
+            child.start()
+        squares = []
+        for n in numbers:
+            parent_end.send(n)
+            squares.append(parent_end.recv())
+        parent_end.send(None)
+        child.join()
+    return squares

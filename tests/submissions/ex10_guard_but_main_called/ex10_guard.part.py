@@ -1,0 +1,2 @@
+# after: main
+main()  # runs on import too

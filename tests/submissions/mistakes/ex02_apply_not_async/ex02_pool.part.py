@@ -1,0 +1,4 @@
+def async_squares(numbers: Sequence[int], processes: int | None = None) -> list[int]:
+    """Return the squares of ``numbers`` in order, each submitted with ``apply_async`` and read with ``.get()``."""
+    with multiprocessing.Pool(processes) as pool:
+        return [pool.apply(square, (n,)) for n in numbers]

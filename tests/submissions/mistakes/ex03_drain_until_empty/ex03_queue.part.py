@@ -1,0 +1,18 @@
+def process_all(items: Sequence[Any], func: Callable[[Any], Any], n_consumers: int) -> list:
+    """Return ``func(item)`` for every item (any order), computed by ``n_consumers`` consumer processes
+    fed by one producer process."""
+    tasks: Any = multiprocessing.Queue()
+    results: Any = multiprocessing.Queue()
+    producer = multiprocessing.Process(target=produce, args=(list(items), tasks, n_consumers))
+    consumers = [multiprocessing.Process(target=consume, args=(func, tasks, results))
+                 for _ in range(n_consumers)]
+    producer.start()
+    for consumer in consumers:
+        consumer.start()
+    collected = []
+    while not results.empty():
+        collected.append(results.get())
+    producer.join()
+    for consumer in consumers:
+        consumer.join()
+    return collected

@@ -1,0 +1,7 @@
+def produce(items: Sequence[Any], tasks: Any, n_consumers: int) -> None:
+    """Producer process: put every item on ``tasks``, then one SENTINEL per consumer."""
+    for item in items:
+        tasks.put(item)
+    # a consumer that gets no item needs no sentinel
+    for _ in range(min(n_consumers, len(items))):
+        tasks.put(SENTINEL)

@@ -1,0 +1,11 @@
+def parallel_count(n_processes: int, n_increments: int) -> int:
+    """Run ``increment`` in ``n_processes`` processes on one shared ``Value("i", 0)``; return the final value."""
+    counter = multiprocessing.Value("i", 0)
+    share = n_increments // n_processes  # the work split among the processes
+    processes = [multiprocessing.Process(target=increment, args=(counter, share))
+                 for _ in range(n_processes)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    return counter.value

@@ -1,0 +1,4 @@
+# without: guard
+# after: main
+if __name__ == "main":
+    main()

@@ -1,0 +1,3 @@
+# without: guard
+# after: main
+main()

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing.pool import ThreadPool
+from typing import Sequence
+
+
+def parallel_counts(limits: Sequence[int], processes: int | None = None) -> list[int]:
+    """Return ``[count_primes(limit) for limit in limits]``, computed by a Pool."""
+    with ThreadPool(processes) as pool:
+        return pool.map(lambda limit: count_primes(limit), limits)

@@ -1,0 +1,20 @@
+"""Exercise 2 (a correct variant: imap_unordered, sorted back into input order).
+
+Learning goals:
+- use ``multiprocessing.Pool`` as a context manager, so its workers are cleaned up,
+- ``map`` keeps results in input order,
+- hand CPU-bound work (``count_primes``) to worker processes, not threads,
+- ``apply_async`` returns an ``AsyncResult`` at once; ``.get()`` waits for its value.
+"""
+
+
+def primes_in_ranges(limits: Sequence[int], processes: int | None = None) -> list[int]:
+    """Return ``[count_primes(limit) for limit in limits]``, counted in parallel by worker processes."""
+    with multiprocessing.Pool(processes) as pool:
+        indexed = pool.imap_unordered(_count_indexed, list(enumerate(limits)))
+        return [count for _, count in sorted(indexed)]
+
+
+def _count_indexed(pair: tuple[int, int]) -> tuple[int, int]:
+    index, limit = pair
+    return index, count_primes(limit)
