@@ -80,7 +80,7 @@ MAY_IMPORT = {
     "mpgrade.reporters": set(),
     "mpgrade.course": {"mpgrade_sandboxed", "mpgrade.reporters"},
     "mpgrade.grading": {"mpgrade_sandboxed", "mpgrade.sandbox", "mpgrade.verdicts", "mpgrade.course", "mpgrade.reporters"},
-    "mpgrade.batch": {"mpgrade.sandbox", "mpgrade.grading", "mpgrade.course", "mpgrade.reporters"},
+    "mpgrade.batch": {"mpgrade.sandbox", "mpgrade.verdicts", "mpgrade.grading", "mpgrade.course", "mpgrade.reporters"},
 }
 
 

@@ -122,7 +122,7 @@ def test_a_known_mistake_gets_feedback_that_names_its_cause(entry, catalogue_out
     outcomes = catalogue_outcomes.futures[entry].result(timeout=900)
     problems = []
     for check, wants in expect["fails"].items():
-        status, text = outcomes[check]
+        status, text = outcomes[check]["status"], outcomes[check]["feedback"]
         if status != "failed":
             problems.append(f"{check}: {status}, expected to fail")
             continue
@@ -132,7 +132,7 @@ def test_a_known_mistake_gets_feedback_that_names_its_cause(entry, catalogue_out
         if any(p.startswith(check + ":") for p in problems):
             problems.append(f"--- {check} feedback:\n{text}\n---")
     for check in expect.get("passes", []):
-        status, text = outcomes[check]
+        status, text = outcomes[check]["status"], outcomes[check]["feedback"]
         if status != "passed":
             problems.append(f"{check}: {status}, expected to pass:\n{text}")
     assert not problems, f"{entry} ({expect['mistake']}):\n" + "\n".join(problems)

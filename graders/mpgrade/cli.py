@@ -89,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _github_output(None, args.exercises, f"The autograder could not grade this exercise: "
                                                  f"{str(exc).strip().splitlines()[-1]}")
         return EXIT_INTERNAL
-    print(console.render(graded))
+    print(console.render(graded, verbose=args.verbose))
     if report_path:
         print(f"\nreport: {report_path}")
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -287,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-n", "--workers",
                        help="grade with this many pytest-xdist workers (e.g. 2, auto; 0: all in one process; "
                             "default: one per usable CPU, at most 4, when grading two exercises or more)")
-    check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="also show pytest's output, and the timeline of passed checks")
     check.add_argument("--budget", type=float,
                        help="stop grading after this many seconds (exit code 3; default: no limit)")
     check.add_argument("--github-output", action="store_true",

@@ -12,12 +12,15 @@ class CheckFailed(Exception):
 
     status = "failed"
 
-    def __init__(self, feedback: str, score: float = 0.0, fraction: float | None = None) -> None:
+    def __init__(self, feedback: str, score: float = 0.0, fraction: float | None = None,
+                 cause: str | None = None) -> None:
         super().__init__(feedback)
         self.feedback = feedback
         self.score = score
         self.fraction = fraction
         """When set, the share of the check's points to award (the plugin knows the points)."""
+        self.cause = cause
+        """The cause's code (``mpgrade.verdicts.causes``) when the check names it; else found from the words."""
 
 
 class GradingError(CheckFailed):
@@ -26,20 +29,20 @@ class GradingError(CheckFailed):
     status = "error"
 
 
-def fail(feedback: str) -> None:
+def fail(feedback: str, cause: str | None = None) -> None:
     """Fail the current check with ``feedback`` (what went wrong, the evidence, how to fix it)."""
     __tracebackhide__ = True
-    raise CheckFailed(feedback)
+    raise CheckFailed(feedback, cause=cause)
 
 
-def check(condition: object, feedback: str) -> None:
+def check(condition: object, feedback: str, cause: str | None = None) -> None:
     """Fail the current check with ``feedback`` unless ``condition`` holds."""
     __tracebackhide__ = True
     if not condition:
-        raise CheckFailed(feedback)
+        raise CheckFailed(feedback, cause=cause)
 
 
-def partial(score: float, feedback: str) -> None:
+def partial(score: float, feedback: str, cause: str | None = None) -> None:
     """End the current check with ``score`` of its points and ``feedback`` on what is missing."""
     __tracebackhide__ = True
-    raise CheckFailed(feedback, score=score)
+    raise CheckFailed(feedback, score=score, cause=cause)

@@ -54,6 +54,9 @@ NOISE_ENV = "MPGRADE_RACE_NOISE_S"
 DEFAULT_NOISE_S = 0.0002
 READ, LOCKED_WRITE, UNLOCKED_WRITE, SPLIT, QUIET_WRITE = "r", "L", "U", "S", "Q"
 MAX_HOLDS_KEPT = 1_000_000
+TRACE_KEPT = 48
+"""Accesses kept with their values, per child process and object, during a race check: enough for the
+trusted side to find one lost update and show it (who read what, who wrote what, in which order)."""
 
 
 class _Tally:
@@ -78,6 +81,9 @@ class _State:
         self.reads: dict[tuple, frozenset] = {}
         self.facts: dict[str, dict[str, Any]] = {}
         self.tallies: dict[str, _Tally] = {}
+        self.trace: dict[str, list[list[Any]]] = {}
+        self.last_written: dict[tuple[str, str], Any] = {}
+        self.contended: set[str] = set()
         self.dirty = False
         self.last_flush = 0.0
         self.rng = random.Random(os.getpid())
@@ -153,7 +159,7 @@ def flush() -> None:
     with st.lock:
         st.dirty = False
         st.last_flush = time.monotonic()
-        data = {"pid": st.pid, "runner": _is_runner(), "objects": st.facts}
+        data = {"pid": st.pid, "runner": _is_runner(), "objects": st.facts, "trace": st.trace}
         path = os.path.join(folder, f"races-{st.pid}.json")
         tmp = path + ".tmp"
         try:
@@ -177,6 +183,35 @@ def on_read(obj_id: str, kind: str, elements: Any) -> None:
             noise = float(os.environ.get(NOISE_ENV, DEFAULT_NOISE_S))
             if noise > 0:
                 time.sleep(st.rng.uniform(0, noise))
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return repr(value)[:40]
+
+
+def traced(obj_id: str, element: Any, op: str, value: Any) -> None:
+    """Keep one access with its value and time (CLOCK_MONOTONIC, the same clock in every process) and the
+    student's line, in a child process during a race check.
+
+    Kept from the moment another process is seen at work on the object (a read that finds another value than
+    this process last wrote there), for ``TRACE_KEPT`` accesses: the stretch where updates can be lost, not
+    the start, which another process may not have reached yet."""
+    if not _racing() or _is_runner():
+        return
+    st = state()
+    key = (obj_id, str(element))
+    if op == "wrote":
+        st.last_written[key] = value
+    elif key in st.last_written and st.last_written[key] != value:
+        st.contended.add(obj_id)
+    if obj_id not in st.contended:
+        return
+    events = st.trace.setdefault(obj_id, [])
+    if len(events) < TRACE_KEPT:
+        events.append([time.monotonic(), str(element), op, _plain(value), student_site().get("line")])
+        st.dirty = True
 
 
 def on_write(obj_id: str, kind: str, elements: Any) -> None:
@@ -321,12 +356,15 @@ class TrackedValue(_TrackedShared):
     @property
     def value(self) -> Any:
         on_read(self._id, "value", (0,))
-        return self._raw().value
+        value = self._raw().value
+        traced(self._id, 0, "read", value)
+        return value
 
     @value.setter
     def value(self, new: Any) -> None:
         on_write(self._id, "value", (0,))
         self._raw().value = new
+        traced(self._id, 0, "wrote", new)
 
     def get_obj(self) -> Any:
         """``counter.get_obj().value += 1`` goes around the synchronized wrapper: recorded all the same."""
@@ -369,11 +407,16 @@ class TrackedArray(_TrackedShared):
 
     def __getitem__(self, index: Any) -> Any:
         on_read(self._id, "array", self._indices(index))
-        return self._raw()[index]
+        value = self._raw()[index]
+        if isinstance(index, int):
+            traced(self._id, self._indices(index)[0], "read", value)
+        return value
 
     def __setitem__(self, index: Any, value: Any) -> None:
         on_write(self._id, "array", self._indices(index))
         self._raw()[index] = value
+        if isinstance(index, int):
+            traced(self._id, self._indices(index)[0], "wrote", value)
 
     def __iter__(self) -> Any:
         return iter(self[:])
@@ -394,11 +437,15 @@ class TrackedDict:
 
     def __getitem__(self, key: Any) -> Any:
         self._read(key)
-        return self._inner[key]
+        value = self._inner[key]
+        traced(self._id, repr(key), "read", value)
+        return value
 
     def get(self, key: Any, default: Any = None) -> Any:
         self._read(key)
-        return self._inner.get(key, default)
+        value = self._inner.get(key, default)
+        traced(self._id, repr(key), "read", value)
+        return value
 
     def __contains__(self, key: Any) -> bool:
         self._read(key)
@@ -407,6 +454,7 @@ class TrackedDict:
     def __setitem__(self, key: Any, value: Any) -> None:
         self._write(key)
         self._inner[key] = value
+        traced(self._id, repr(key), "wrote", value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         self._read(key)

@@ -38,6 +38,7 @@ from mpgrade.grading import report
 from mpgrade.grading.command import grade  # the same grading `mpgrade check` does
 from mpgrade.reporters import canvas, markdown
 from mpgrade.batch.intake import Submission, fingerprint, prepare
+from mpgrade.batch.misconceptions import Misconceptions
 from mpgrade.sandbox.machine import usable_cpus
 from mpgrade.grading.provenance import UNKNOWN, MachineKind, graders_digest, kit_version, machine_flags, refuse_mixed_graders, \
     speedup_judged, this_machine
@@ -108,7 +109,7 @@ def grade_one(student: Submission, results: Path, force: bool, budget_s: float,
     except RuntimeError as problem:
         status.update(status="error", reason=str(problem).strip().splitlines()[-1][:300])
     else:
-        (folder / "feedback.md").write_text(markdown.feedback(graded, f"Feedback for {student.id}"),
+        (folder / "feedback.md").write_text(markdown.feedback(graded, f"Feedback for {student.id}", pictures=True),
                                              encoding="utf-8")
         status.update(status="graded", score=graded["score"], max_score=graded["max_score"])
     status.update(hash=digest, seconds=round(time.monotonic() - began, 1))
@@ -209,6 +210,7 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["id", "total", "max_score", *exercises, "status", "flags"])
     totals, passes, failed_checks = [], Counter(), Counter()
+    misconceptions = Misconceptions()
     for row in rows:
         status, graded = row["status"], row["report"]
         row["flags"] = [*(status.get("flags") or []), *filter(None, [machine_flagged.get(status["id"])])]
@@ -223,6 +225,7 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
         for name, exercise in graded["exercises"].items():
             passes[name] += exercise["score"] == exercise["max_score"]
             failed_checks.update(f"{name}: {c['name']}" for c in exercise["checks"] if c["status"] in ("failed", "error"))
+        misconceptions.add(status["id"], graded)
     out.mkdir(parents=True, exist_ok=True)
     report.write_text(out / "gradebook.csv", buffer.getvalue())
     grades = [canvas.Grade(row["status"]["id"], row["report"]["score"] if row["report"] else None) for row in rows]
@@ -237,6 +240,7 @@ def write_gradebook(result_dirs: list[Path], out: Path, canvas_assignment: str =
         "median": statistics.median(totals) if totals else None,
         "pass_rates": {name: round(passes[name] / graded_count, 3) if graded_count else None for name in exercises},
         "most_failed_checks": [{"check": name, "students": n} for name, n in failed_checks.most_common(10)],
+        "common_causes": misconceptions.most_common(10),
         "speedup_machines": machines,
         "speedup_on_other_machine": sorted(machine_flagged),
     }
@@ -266,6 +270,10 @@ def summary_text(summary: dict[str, Any]) -> str:
              + (f", {len(missing)} missing" if missing else "")
              + f"; mean {summary['mean']}, median {summary['median']}"]
     lines += [f"  {name}: {rate:.0%} full marks" for name, rate in summary["pass_rates"].items() if rate is not None]
+    if summary.get("common_causes"):
+        lines.append("most common causes (students, what they did, where):")
+        lines += [f"  {item['students']:>3}  {item['title']} ({', '.join(item['exercises'])})"
+                  for item in summary["common_causes"][:5]]
     if summary["most_failed_checks"]:
         lines.append("most failed checks:")
         lines += [f"  {item['students']:>3}  {item['check']}" for item in summary["most_failed_checks"][:5]]

@@ -4,6 +4,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from mpgrade.reporters import timeline
+
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 WIDTH = 78
 
@@ -25,8 +27,9 @@ def exercise_totals(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(report: dict[str, Any]) -> str:
-    """Every exercise with its checks; failed checks show their feedback."""
+def render(report: dict[str, Any], verbose: bool = False) -> str:
+    """Every exercise with its checks; failed checks show their feedback and the timeline of their call (with
+    ``verbose``, passed checks show their timeline too)."""
     env = report.get("environment", {})
     out = [f"mpgrade check: {report['submission']}",
            f"start method {env.get('start_method')}, {env.get('usable_cpus')} usable CPUs, "
@@ -40,6 +43,9 @@ def render(report: dict[str, Any]) -> str:
                 for paragraph in check["feedback"].splitlines():
                     wrapped = textwrap.wrap(paragraph, WIDTH - 16, break_on_hyphens=False) or [""]
                     out.extend(" " * 16 + line.rstrip() for line in wrapped)
+            drawn = (check.get("details") or {}).get("timeline")
+            if drawn and (check["status"] != "passed" or verbose):
+                out.extend(" " * 2 + line for line in timeline.text(drawn))
         out.append("")
     out.append(f"Total  {_points(report['score'], report['max_score'])}")
     return "\n".join(out)

@@ -18,6 +18,7 @@ import pytest
 from mpgrade.outcomes import CheckFailed
 from mpgrade.settings import DEFAULT_START_METHOD, GRADERS_DIR, GradingSettings
 from mpgrade.grading.student import Student
+from mpgrade.verdicts import causes
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class CheckOutcome:
     feedback: str
     seconds: float
     details: dict
+    cause: str = ""
+    """A failed check's cause code (``mpgrade.verdicts.causes``), as the plugin records it."""
 
 
 def load_grader(exercise: str):
@@ -73,10 +76,20 @@ def run_check(exercise: str, check: str, submission: Path, start_method: str = D
     try:
         function(**arguments)
     except CheckFailed as failure:
-        return CheckOutcome("failed", failure.fraction or 0.0, failure.feedback, time.perf_counter() - began, details)
+        _add_timeline(details, fixtures["student"])
+        return CheckOutcome("failed", failure.fraction or 0.0, failure.feedback, time.perf_counter() - began, details,
+                            failure.cause or causes.classify(failure.feedback))
     except pytest.skip.Exception as skipped:
         return CheckOutcome("skipped", 0.0, str(skipped), time.perf_counter() - began, details)
+    _add_timeline(details, fixtures["student"])
     return CheckOutcome("passed", 1.0, details.get("note", ""), time.perf_counter() - began, details)
+
+
+def _add_timeline(details: dict, student: Student) -> None:
+    """As the plugin does: the check's timeline goes into its details (``details.timeline``)."""
+    drawn = student.timeline() if "timeline" not in details else None
+    if drawn is not None:
+        details["timeline"] = drawn
 
 
 def checks_of(exercise: str) -> dict[str, float]:
@@ -136,9 +149,11 @@ def lost_checks(exercise: str, submission: Path, skip: tuple[str, ...] = (), sta
 
 
 def check_outcomes(exercise: str, submission: Path, checks: list[str], timeout_factor: float = 1.0,
-                   start_method: str = DEFAULT_START_METHOD, seed: int = 0) -> dict[str, tuple[str, str]]:
-    """``checks`` of ``exercise`` run against ``submission``: check -> (status, feedback). Plain data, so it can
-    run in a worker process of the kit's own tests (the catalogue is graded several entries at once)."""
-    return {check: (o.status, o.feedback)
+                   start_method: str = DEFAULT_START_METHOD, seed: int = 0) -> dict[str, dict]:
+    """``checks`` of ``exercise`` run against ``submission``: check -> status, feedback, cause and timeline.
+    Plain data, so it can run in a worker process of the kit's own tests (the catalogue is graded several
+    entries at once)."""
+    return {check: {"status": o.status, "feedback": o.feedback, "cause": o.cause,
+                    "timeline": o.details.get("timeline")}
             for check, o in ((c, run_check(exercise, c, submission, start_method, seed, timeout_factor))
                              for c in checks)}

@@ -24,6 +24,7 @@ from mpgrade.grading.plugin_report import RECORD_KEY, Collector, ReportWriter
 from mpgrade.outcomes import CheckFailed
 from mpgrade.settings import ALL_METHODS, SETTINGS, START_METHODS, GradingSettings, SettingError, resolve
 from mpgrade.grading.student import Student
+from mpgrade.verdicts import causes
 
 DEFAULT_POINTS = 1.0
 _SETTINGS = pytest.StashKey[GradingSettings]()
@@ -138,12 +139,18 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
         failure = excinfo.value
         score = points * failure.fraction if failure.fraction is not None else float(failure.score)
         record.update(status=failure.status, feedback=failure.feedback, score=max(0.0, min(points, score)))
+        if failure.status == "failed":
+            record["cause"] = failure.cause or causes.classify(failure.feedback)
         report.longrepr = failure.feedback  # the student sees the feedback, not the grader's traceback
     else:
         record.update(status="error", feedback=(
             "The grader itself failed while checking this; this is not a problem with your code. "
             "Run the check again, and tell your instructor if it keeps happening."))
     details = dict(item.stash.get(_DETAILS, {}))
+    student = getattr(item, "funcargs", {}).get("student")
+    drawn = student.timeline() if isinstance(student, Student) and "timeline" not in details else None
+    if drawn is not None:
+        details["timeline"] = drawn
     note = details.pop("note", "")
     if note and record["status"] == "passed":
         record["feedback"] = note

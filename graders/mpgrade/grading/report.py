@@ -42,6 +42,8 @@ def build(records: Iterable[dict[str, Any]], submission: str, environment: dict[
             "feedback": record.get("feedback", ""),
             "duration_s": round(float(record.get("duration_s") or 0.0), 3),
         }
+        if record.get("cause"):
+            check["cause"] = record["cause"]
         if record.get("details"):
             check["details"] = record["details"]
         if record.get("hidden"):

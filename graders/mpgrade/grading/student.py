@@ -22,7 +22,7 @@ from typing import Any
 
 from mpgrade_sandboxed.plaindata import TaskRef
 
-from mpgrade.verdicts import feedback
+from mpgrade.verdicts import feedback, timeline
 from mpgrade.verdicts.hangs import describe_hang, stopped
 from mpgrade.outcomes import CheckFailed, GradingError
 from mpgrade.sandbox.call import CallRequest, CallResult
@@ -70,6 +70,8 @@ class Student:
         self.settings = settings
         self.exercise = exercise
         self.module_file = f"{exercise}.py"
+        self.results: list[CallResult] = []
+        """Every call this check made, in order (a check gets a fresh Student): what its timeline is drawn from."""
 
     @property
     def path(self) -> Path:
@@ -89,7 +91,18 @@ class Student:
                           max_written_mb=self.settings.max_written_mb),
             namespaces=self.settings.namespaces, landlock=self.settings.landlock,
         )
-        return run_call(request)
+        result = run_call(request)
+        self.results.append(result)
+        return result
+
+    def timeline(self) -> dict | None:
+        """The timeline (``mpgrade.verdicts.timeline``) of this check's last call that ran grader tasks: the call
+        a check judges last is the one its verdict rests on."""
+        for result in reversed(self.results):
+            drawn = timeline.build(result)
+            if drawn is not None:
+                return drawn
+        return None
 
     def limit(self, timeout: float | None) -> float:
         """A call's time limit in seconds: its own (or the default) times the timeout factor."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mpgrade.reporters import timeline
+
 MARK = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "➖"}
 
 
@@ -30,11 +32,14 @@ def _shown(report: dict[str, Any], visible_only: bool) -> dict[str, list[dict[st
             for name, exercise in report["exercises"].items()}
 
 
-def feedback(report: dict[str, Any], title: str = "mpgrade", visible_only: bool = False) -> str:
-    """Total, one table row per check, then the feedback of every check that did not pass.
+def feedback(report: dict[str, Any], title: str = "mpgrade", visible_only: bool = False,
+             pictures: bool = False) -> str:
+    """Total, one table row per check, then the feedback of every check that did not pass, with the timeline
+    of its call as text.
 
     ``visible_only`` leaves out hidden checks (and so their points) for places
-    a student sees before grades are published.
+    a student sees before grades are published. ``pictures`` adds each timeline as inline SVG too, for a
+    file opened in an editor or browser (GitHub's and Gradescope's Markdown strip SVG).
     """
     shown = _shown(report, visible_only)
     score = sum(c["score"] for checks in shown.values() for c in checks if c["status"] != "skipped")
@@ -54,4 +59,9 @@ def feedback(report: dict[str, Any], title: str = "mpgrade", visible_only: bool 
         for check in failing:
             lines += ["", f"**{check['name']}** ({check['score']:g} / {check['max_score']:g})", ""]
             lines += _fenced(check["feedback"] or "(no feedback)")
+            drawn = (check.get("details") or {}).get("timeline")
+            if drawn:
+                lines += ["", *_fenced("\n".join(line[2:] for line in timeline.text(drawn)))]
+                if pictures:
+                    lines += ["", timeline.svg(drawn)]
     return "\n".join(lines) + "\n"

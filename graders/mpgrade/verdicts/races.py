@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mpgrade.verdicts.diagnose import child_crash
 from mpgrade.verdicts.evidence import calls, require_untampered
@@ -89,6 +90,68 @@ def find_races(result: CallResult) -> list[Race]:
     return races
 
 
+def lost_update(result: CallResult) -> dict | None:
+    """One lost update the recorder saw, in order: process A read x, process B read x, A wrote y, B wrote z
+    (B's write, from a value read before A's, undoes A's). None when its trace shows none.
+
+    The trace is what the child processes recorded (``lockwatch.traced``): it shapes the words only; the
+    verdict rests on the lock facts and the counts.
+    """
+    events: dict[tuple[str, str], list[tuple[float, int, str, Any, Any]]] = {}
+    for process in result.races:
+        for obj_id, trace in (process.get("trace") or {}).items():
+            for event in trace if isinstance(trace, list) else []:
+                if isinstance(event, list) and len(event) == 5 and isinstance(event[0], (int, float)):
+                    when, element, op, value, line = event
+                    events.setdefault((obj_id, str(element)), []).append((float(when), process.get("pid"), op,
+                                                                         value, line))
+    kinds = {obj_id: facts.get("kind", "value") for process in result.races
+             for obj_id, facts in (process.get("objects") or {}).items()}
+    for (obj_id, element), seen in events.items():
+        seen.sort(key=lambda e: e[0])
+        last_read: dict[Any, int] = {}  # pid -> index of its latest read not yet followed by its write
+        for index, (_, pid, op, _, _) in enumerate(seen):
+            if op == "read":
+                last_read[pid] = index
+                continue
+            if op != "wrote" or pid not in last_read:
+                continue
+            mine = last_read.pop(pid)
+            for other, other_read in list(last_read.items()):
+                if other == pid or other_read < mine:
+                    continue
+                # other read after my read and before my write; does other write after my write?
+                later = next((k for k in range(index + 1, len(seen)) if seen[k][1] == other and seen[k][2] == "wrote"),
+                             None)
+                if later is None:
+                    continue
+                steps = [seen[mine], seen[other_read], seen[index], seen[later]]
+                return {"kind": kinds.get(obj_id, "value"), "element": element,
+                        "steps": [{"process": "A" if step[1] == pid else "B", "pid": step[1], "op": step[2],
+                                   "value": step[3], "line": step[4],
+                                   "at_ms": round((step[0] - steps[0][0]) * 1000, 2)} for step in steps]}
+    return None
+
+
+def lost_update_text(update: dict, student_file: Path) -> str:
+    """The lost update in words and as two rows, one per process, time running to the right."""
+    steps = update["steps"]
+    a_read, b_read, a_wrote, b_wrote = steps
+    what = {"array": f"element {update['element']}", "dict": f"the key {update['element']}"}.get(update["kind"],
+                                                                                               "the value")
+    lost = "one update lost" if a_wrote["value"] == b_wrote["value"] else "process A's update lost"
+    lines = sorted({int(s["line"]) for s in steps if isinstance(s.get("line"), int)})
+    where = f" at {student_file.name}:{' and '.join(map(str, lines))}" if lines else ""
+    words = (f"What happened, as recorded{where}: process A read {a_read['value']!r} from {what}, process B read "
+             f"{b_read['value']!r}, A wrote {a_wrote['value']!r}, B wrote {b_wrote['value']!r}: {lost}, because B "
+             "read before A had written.")
+    cells = [f"read {s['value']!r}" if s["op"] == "read" else f"wrote {s['value']!r}" for s in steps]
+    width = max(len(cell) for cell in cells) + 2
+    row_a = f"  process A  {cells[0]:<{width}}{'':<{width}}{cells[2]:<{width}}"
+    row_b = f"  process B  {'':<{width}}{cells[1]:<{width}}{'':<{width}}{cells[3]}"
+    return f"{words}\n{row_a.rstrip()}\n{row_b.rstrip()}\n  {'time ->':>{11 + 4 * width}}"
+
+
 @dataclass(frozen=True)
 class RaceRun:
     """One graded run: how many updates should have happened, and how many did."""
@@ -149,6 +212,9 @@ def judge_races(runs: list[RaceRun], student_file: Path, fix: str) -> None:
         lines.append(text)
     else:
         hint = ""
+    shown = next((update for run in runs if (update := lost_update(run.result))), None)
+    if shown:
+        lines.append(lost_update_text(shown, student_file))
     if lossy:
         lines.append(evidence)
     else:
