@@ -93,3 +93,50 @@ def test_broken_submissions_fail_the_right_checks_with_clear_feedback(folder, br
 def test_the_broken_submissions_leave_nothing_behind(broken_graded):
     left = broken_graded.left_alive()
     assert left == [], [(p.pid, p.cmdline()[:3]) for p in left]
+
+
+def _in_a_terminal(command: list[str], columns: int = 80, rows: int = 24) -> str:
+    """What ``command`` prints to a pseudo-terminal of ``columns`` x ``rows``, as a student's terminal shows it."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its stdout is the terminal
+        os.execvpe(command[0], command, {**os.environ, "COLUMNS": str(columns), "TERM": "xterm"})
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_a_failed_check_shows_its_timeline_in_an_80_column_terminal(broken_graded, tmp_path):
+    """serial_join joins each process before starting the next: the picture must show it, within 80 columns."""
+    import json
+    import sys
+
+    _, report = broken_graded.result("serial_join")
+    saved = tmp_path / "report.json"
+    saved.write_text(json.dumps({k: v for k, v in report.items() if not k.startswith("_")}))
+    shown = _in_a_terminal([sys.executable, "-m", "mpgrade", "report", "--format", "table", str(saved)])
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    start = next(i for i, line in enumerate(lines) if "Timeline (" in line)
+    rows = [line for line in lines[start + 1:start + 6] if line.strip().startswith("worker")]
+    assert len(rows) == 3
+    bars = [(row.index("#"), row.rindex("#")) for row in rows]
+    assert all(left[1] <= right[0] for left, right in zip(bars, bars[1:])), "\n".join(rows)  # never side by side
+    assert "No two task runs overlapped" in " ".join(line.strip() for line in lines[start:start + 8])
+    check = checks_by_name(report)["test_processes_run_at_the_same_time"]
+    assert check["cause"] == "join-in-start-loop"
+    assert check["details"]["timeline"]["says"].startswith("No two task runs overlapped")

@@ -10,6 +10,9 @@ small ``expect.json``:
 - ``fails``: check -> ``says`` (phrases its feedback must contain) and
   ``never`` (phrases it must not contain: the hints the evidence contradicts);
 - ``passes``: checks the mistake must not fail (optional);
+- per failing check, ``cause``: the code report v1 must carry
+  (``mpgrade.verdicts.causes``), and ``timeline`` (optional): what the
+  check's timeline must say it shows;
 - ``timeout_factor`` for entries that hang (optional); ``issue_kind`` ties an
   entry to one of eight kinds of untrue feedback (a hint the evidence contradicts,
   a symptom named for its cause, ...).
@@ -36,6 +39,7 @@ import pytest
 from conftest import SUBMISSIONS, whole
 from mpgrade.course import curriculum
 from mpgrade.course.parts import exercise_of
+from mpgrade.verdicts import causes, timeline
 from mpgrade.grading.direct import check_outcomes
 
 CATALOGUE = SUBMISSIONS / "mistakes"
@@ -62,6 +66,8 @@ def test_the_catalogue_covers_every_exercise_and_every_kind_of_the_issue():
         assert [exercise_of(m) for m in modules] == [next(n for n in curriculum.names() if n[:4] == entry[:4])], entry
         assert expect["mistake"] and expect["fails"], entry
         assert all(wants.get("says") for wants in expect["fails"].values()), entry
+        # Report v1 names the cause of every entry (checks[].cause), as the class summary counts them.
+        assert all(wants.get("cause") in causes.BY_CODE for wants in expect["fails"].values()), entry
 
 
 GRADED_AT_ONCE = 3
@@ -126,6 +132,14 @@ def test_a_known_mistake_gets_feedback_that_names_its_cause(entry, catalogue_out
         if status != "failed":
             problems.append(f"{check}: {status}, expected to fail")
             continue
+        cause = outcomes[check]["cause"]
+        if cause not in causes.BY_CODE or cause == "other" or cause != wants.get("cause", cause):
+            problems.append(f"{check}: cause {cause!r}, expected {wants.get('cause', 'a named cause')!r}")
+        drawn = outcomes[check]["timeline"]
+        if wants.get("timeline") and not (drawn and wants["timeline"] in drawn["says"]):
+            problems.append(f"{check}: timeline says {drawn and drawn['says']!r}, not {wants['timeline']!r}")
+        elif wants.get("timeline", "").startswith("No two task runs overlapped") and timeline.max_overlap(drawn) != 1:
+            problems.append(f"{check}: timeline has overlapping runs, yet says none overlapped")
         problems += [f"{check}: lacks {phrase!r}" for phrase in wants.get("says", []) if phrase not in text]
         problems += [f"{check}: says {phrase!r}" for phrase in [*wants.get("never", []), *NEVER_ANYWHERE]
                      if phrase in text]

@@ -42,6 +42,9 @@ def test_variant_gets_the_right_verdict(variant, start_method, leftovers):
         assert RACY_LINES[variant] in outcome.feedback, outcome.feedback
         assert "(lost updates possible)" in outcome.feedback
         assert "runs." in outcome.feedback  # the counts are shown as evidence
+        # ...and one lost update as the recorder saw it, in order, in words and two rows
+        assert "What happened, as recorded at" in outcome.feedback and "process B" in outcome.feedback, \
+            outcome.feedback
     else:
         assert outcome.status == "passed", outcome.feedback
     assert leftovers() == []

@@ -41,11 +41,20 @@ def test_all_work_in_the_caller_and_one_busy_worker_are_named():
     assert "worker 1 ran 8 of 9 tasks" in busy["says"]
 
 
-def test_nothing_running_until_the_producer_ended_is_named():
+def test_consumers_started_only_after_the_producer_ended_are_named():
     result = _call([(2, 1.5, 1.7), (3, 1.5, 1.8)], [2, 3])
+    for process in result.processes:
+        process["start"] += 1.45
     result.processes.insert(0, {"pid": 9, "role": "process", "target": "produce", "start": T0, "last_seen": T0 + 1.4})
     built = timeline.build(result)
-    assert "No task started until" in built["says"] and "produce" in built["says"]
+    assert "started only after worker 1 (produce) had ended" in built["says"]
+    for process in result.processes[1:]:  # consumers running beside the producer: nothing to say
+        process["start"] -= 1.45
+    assert timeline.build(result)["says"] == ""
+
+
+def test_tiny_tasks_in_order_or_in_one_worker_say_nothing():
+    assert timeline.build(_call([(1, 0.1, 0.101), (2, 0.2, 0.201), (1, 0.3, 0.301)], [1, 2]))["says"] == ""
 
 
 def test_no_runs_no_timeline():

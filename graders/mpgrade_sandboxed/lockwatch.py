@@ -54,7 +54,7 @@ NOISE_ENV = "MPGRADE_RACE_NOISE_S"
 DEFAULT_NOISE_S = 0.0002
 READ, LOCKED_WRITE, UNLOCKED_WRITE, SPLIT, QUIET_WRITE = "r", "L", "U", "S", "Q"
 MAX_HOLDS_KEPT = 1_000_000
-TRACE_KEPT = 48
+TRACE_KEPT = 128
 """Accesses kept with their values, per child process and object, during a race check: enough for the
 trusted side to find one lost update and show it (who read what, who wrote what, in which order)."""
 

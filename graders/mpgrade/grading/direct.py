@@ -145,6 +145,8 @@ def lost_checks(exercise: str, submission: Path, skip: tuple[str, ...] = (), sta
         outcome = run_check(exercise, check, submission, start_method, seed)
         if outcome.status != "passed":
             lost[check] = f"{outcome.status}: {outcome.feedback}"
+        elif (outcome.details.get("timeline") or {}).get("says"):  # a picture naming a mistake it did not make
+            lost[check] = f"passed, but its timeline says: {outcome.details['timeline']['says']}"
     return lost
 
 

@@ -31,10 +31,8 @@ class Cause:
 
 CAUSES: tuple[Cause, ...] = (
     # Hangs: who waited for what.
-    Cause("missing-sentinel", "sent fewer stop messages than there are consumers",
-          ("one sentinel per consumer", "a sentinel of its own")),
-    Cause("unrecognised-sentinel", "stopped consumers on a value the producer never sends",
-          ("stop on exactly that value",)),
+    Cause("missing-sentinel", "left consumers waiting for a stop value they never get (too few sentinels, or "
+          "one they do not recognise)", ("one sentinel per consumer", "a sentinel of its own")),
     Cause("join-before-drain", "joined processes before reading what they put on a queue",
           ("drain the result queue", "held back until what it put on a queue has been read")),
     Cause("read-before-count", "read a result before checking whether one is due",
@@ -45,17 +43,16 @@ CAUSES: tuple[Cause, ...] = (
     Cause("lock-taken-twice", "took a lock the process already held", ("cannot be taken twice",)),
     Cause("task-waits-on-unfed-queue", "made Pool tasks wait on a queue nobody feeds", ("nobody will send",)),
     # Processes: starting, joining, reading how they ended.
-    Cause("exitcode-before-join", "read exitcode before join()",
-          ("read exitcode before join()", "exitcode is None while a process is still running")),
     Cause("joins-one-process", "joined the same process again instead of each one",
           ("joins the same process every time",)),
+    Cause("exitcode-before-join", "read exitcode before join()", ("read exitcode before join()",)),
     Cause("join-in-start-loop", "joined each process right after starting it, so they ran one at a time",
           ("join() right after", "ran one after another")),
     Cause("result-awaited-in-submit-loop", "waited for each result before submitting the next task",
           ("calls .get() right on apply_async", "calls pool.apply")),
     Cause("not-joined", "did not join the processes before using their results",
           ("called join() 0 time(s)", "never calls join()", "before its processes had finished",
-           "Call join() on every process")),
+           "Call join() on every process", "join() every Process you start")),
     Cause("target-called-in-parent", "called the function in the parent instead of passing it as target",
           ("calls the function right there",)),
     Cause("args-wrapped", "wrapped the arguments in another tuple", ("wrapped in another one",)),
@@ -63,22 +60,23 @@ CAUSES: tuple[Cause, ...] = (
     Cause("start-overridden", "overrode start() instead of run()", ("rename it to run()",)),
     Cause("terminate-instead-of-stop", "terminated a child instead of telling it to stop",
           ("stopped with terminate()",)),
+    # Threads, or the caller, doing the work.
+    Cause("threads-not-processes", "used threads where processes were asked for",
+          ("ThreadPoolExecutor", "uses a ThreadPool", "whose workers are threads")),
+    Cause("result-recomputed", "computed a result again in the caller instead of taking the worker's",
+          ("do not call func again",)),
+    Cause("work-in-caller", "did the work in the calling process",
+          ("the work ran in the calling process", "in the calling process itself", "Process.start() never ran")),
     # Pickling, the guard and what a spawned child can import.
-    Cause("lambda-to-pool", "handed a Pool a lambda", ("no lambda",)),
+    Cause("lambda-to-pool", "handed a Pool a lambda", ("<locals>.<lambda>", "no lambda)")),
     Cause("local-function-to-pool", "handed a Pool a function defined inside another function",
-          ("no function defined inside another function",)),
+          ("Can't pickle local object", "no function defined inside another function")),
     Cause("worker-defined-under-guard", "defined a worker function only under the __main__ guard",
           ("defined only inside `if __name__",)),
     Cause("guard-typo", "compared __name__ with something other than \"__main__\"", ("compares __name__ with",)),
     Cause("main-not-called", "named main under the guard without calling it", ("without calling it",)),
     Cause("unguarded-main", "started work at the top level, without the __main__ guard",
           ("when the module is imported", "if __name__ == \"__main__\":")),
-    # Threads, or the caller, doing the work.
-    Cause("threads-not-processes", "used threads where processes were asked for",
-          ("ThreadPoolExecutor", "uses a ThreadPool", "whose workers are threads")),
-    Cause("work-in-caller", "did the work in the calling process",
-          ("the work ran in the calling process", "in the calling process itself", "Process.start() never ran",
-           "again in the calling process")),
     # Shared state.
     Cause("unlocked-update", "updated shared state without holding its lock from read to write",
           ("(lost updates possible)", "without holding the counter's lock", "without holding its lock",
@@ -97,9 +95,9 @@ CAUSES: tuple[Cause, ...] = (
     Cause("shm-sized-in-elements", "sized a SharedMemory block in elements, not bytes", ("size=array.nbytes",)),
     Cause("not-in-place", "computed a copy instead of writing into the shared block", ("No element changed",)),
     # Futures.
+    Cause("futures-keyed-by-item", "looked futures up by item instead of by future", ("as_completed() takes futures",)),
     Cause("results-in-input-order", "read results in submission order instead of as they completed",
           ("which gives the results in input order", "as_completed(futures)")),
-    Cause("futures-keyed-by-item", "looked futures up by item instead of by future", ("as_completed() takes futures",)),
     Cause("item-paired-with-wrong-result", "paired items with other items' results",
           ("an item is paired with another item's result",)),
     Cause("map-stops-at-first-error", "read executor.map's results in one try, losing all after a failure",
@@ -112,7 +110,6 @@ CAUSES: tuple[Cause, ...] = (
     Cause("falsy-stop-check", "took a falsy value (0) for the stop message", ("0 is taken for the stop message",)),
     Cause("end-not-closed", "kept the child's end of a Pipe open in the parent",
           ("the parent still held the child's end",)),
-    Cause("polls-empty", "relied on queue.empty() to know the work was done", ("queue.empty()",)),
     # Splitting the work.
     Cause("zero-size-chunks", "made chunks of zero items when there were more processes than items",
           ("must not be zero",)),
@@ -125,8 +122,8 @@ CAUSES: tuple[Cause, ...] = (
     Cause("wrong-process-count", "started the wrong number of processes",
           ("one for every number", "Start exactly one", "start one Process per", "one per slice",
            "process(es) in all", "one producer and")),
-    Cause("results-miscounted", "read the wrong number of results", ("some stayed on the result queue",
-                                                                      "results for")),
+    Cause("results-miscounted", "read fewer results than there were items (counting consumers, or trusting "
+          "queue.empty())", ("items (missing", "some stayed on the result queue")),
     Cause("pool-not-closed", "never closed or joined a Pool", ("never shuts its Pool down",)),
     Cause("missing-return", "forgot to return the result", ("returned None",)),
     # General: said last, so that any cause above wins.

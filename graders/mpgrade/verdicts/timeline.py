@@ -93,22 +93,34 @@ def max_overlap(timeline: dict) -> int:
     return most
 
 
+SUBSTANTIAL_S = 0.02
+"""A task run this long could have overlapped another: shorter ones (a square) say nothing about order."""
+
+
 def says(timeline: dict) -> str:
-    """The common mistake the picture shows, in one sentence; "" when it shows none of them."""
+    """The common mistake the picture shows, in one sentence of facts; "" when it shows none of them.
+
+    Only runs long enough to overlap count (``SUBSTANTIAL_S``): tiny tasks run one after another, or in one
+    worker, in correct code too, and a sentence about them would point a student the wrong way.
+    """
     lanes = timeline["lanes"]
     runs = [run for lane in lanes for run in lane["runs"]]
+    ended = [run for run in runs if run["end"] is not None]
+    substantial = len(ended) == len(runs) and all(run["end"] - run["start"] >= SUBSTANTIAL_S for run in ended)
     workers = [lane for lane in lanes if lane["role"] != "caller"]
-    if len(runs) >= 2 and max_overlap(timeline) == 1:
-        where = "in one process" if len({id(lane) for lane in lanes if lane["runs"]}) == 1 else "one after another"
+    if len(runs) >= 2 and substantial and max_overlap(timeline) == 1:
+        where = "in one process" if sum(1 for lane in lanes if lane["runs"]) == 1 else "one after another"
         return f"No two task runs overlapped: all {len(runs)} ran {where}, never at the same time."
-    first = min(run["start"] for run in runs) if runs else 0.0
-    idle_until = [lane for lane in workers if not lane["runs"] and lane["end"] is not None
-                  and lane["start"] is not None and lane["end"] <= first and lane["end"] > 0]
-    if idle_until and first > 0.05:
-        lane = idle_until[-1]
-        who = f"{lane['name']} ({lane['target']})" if lane["target"] else lane["name"]
-        return f"No task started until {who} had ended ({first:.2f} s in): the others waited for it."
+    busy_lanes = [lane for lane in workers if lane["runs"]]
+    for lane in workers:  # a process that had ended before any process that ran a task was even started
+        if lane["runs"] or lane["role"] != "process" or lane["end"] is None or lane["start"] is None \
+                or lane["end"] - lane["start"] < SUBSTANTIAL_S or not busy_lanes:
+            continue
+        if all(other["start"] is not None and other["start"] >= lane["end"] for other in busy_lanes):
+            who = f"{lane['name']} ({lane['target']})" if lane["target"] else lane["name"]
+            return (f"The processes that ran the tasks were started only after {who} had ended, "
+                    f"{lane['end']:.2f} s into the call.")
     busy = sorted((len(lane["runs"]), lane["name"]) for lane in lanes if lane["runs"])
-    if len(workers) >= 2 and len(runs) >= 4 and busy and busy[-1][0] >= 0.75 * len(runs):
+    if len(workers) >= 2 and len(runs) >= 4 and substantial and busy and busy[-1][0] >= 0.75 * len(runs):
         return f"One process did most of the work: {busy[-1][1]} ran {busy[-1][0]} of {len(runs)} tasks."
     return ""
