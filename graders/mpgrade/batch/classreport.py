@@ -21,7 +21,7 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
 th{background:#f2f2f2}td.id,th.id{text-align:left}.error{color:#a00}.bar{fill:#3b6ea5}
 .rate{display:inline-block;height:.8rem;background:#3b6ea5;vertical-align:middle}
-td.text{text-align:left;max-width:40rem}pre{white-space:pre-wrap;font-size:.8rem;background:#f7f7f7;padding:.5rem}
+td.text{text-align:left;max-width:40rem;min-width:24rem}td.what{text-align:left;min-width:12rem}pre{white-space:pre-wrap;font-size:.8rem;background:#f7f7f7;padding:.5rem}
 """
 
 
@@ -86,7 +86,7 @@ def _causes(summary: dict[str, Any]) -> list[str]:
         example = item.get("example") or {}
         where = ", ".join(f"{html.escape(name)} ({count})" for name, count in item["exercises"].items())
         picture = timeline.svg(example["timeline"]) if example.get("timeline") else ""
-        parts.append(f"<tr><td>{item['students']}</td><td class='id'>{html.escape(item['title'])}"
+        parts.append(f"<tr><td>{item['students']}</td><td class='what'>{html.escape(item['title'])}"
                      f"<br><code>{html.escape(item['cause'])}</code></td><td class='id'>{where}</td>"
                      f"<td class='text'><details open><summary>{html.escape(example.get('check', ''))}</summary>"
                      f"<pre>{html.escape(example.get('feedback', ''))}</pre>{picture}</details></td></tr>")

@@ -35,10 +35,12 @@ def render(report: dict[str, Any], verbose: bool = False) -> str:
            f"start method {env.get('start_method')}, {env.get('usable_cpus')} usable CPUs, "
            f"Python {env.get('python')}, seed {env.get('seed')}", ""]
     for name, exercise in report["exercises"].items():
-        out.append(f"{name}  {_points(exercise['score'], exercise['max_score'])}")
+        out.append(f"{name}  {_points(exercise['score'], exercise['max_score'])}")  # a name fits: exNN_word
         for check in exercise["checks"]:
             points = _points(check["score"], check["max_score"])
-            out.append(f"  {MARKS.get(check['status'], check['status']):<5} {points:>7}  {check['name']}")
+            head = f"  {MARKS.get(check['status'], check['status']):<5} {points:>7}  "
+            out.extend(textwrap.wrap(check["name"], WIDTH, initial_indent=head, subsequent_indent=" " * len(head),
+                                     break_on_hyphens=False) or [head.rstrip()])
             if check["status"] != "passed" and check["feedback"]:
                 for paragraph in check["feedback"].splitlines():
                     wrapped = textwrap.wrap(paragraph, WIDTH - 16, break_on_hyphens=False) or [""]

@@ -52,6 +52,7 @@ def svg(timeline: dict, width: int = 640) -> str:
     height = top + row_h * len(timeline["lanes"]) + 24
     says = timeline.get("says") or "Who ran which task when."
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'style="max-width:100%;height:auto" '
              f'viewBox="0 0 {width} {height}" aria-label="{html.escape(says, quote=True)}">',
              f"<title>{html.escape(says)}</title>",
              '<defs><pattern id="run" width="6" height="6" patternUnits="userSpaceOnUse" '
