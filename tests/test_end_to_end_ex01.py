@@ -39,6 +39,7 @@ def test_the_untouched_stub_scores_zero_and_points_at_the_todos(tmp_path):
         assert "NotImplementedError at ex01_processes.py:" in check_["feedback"]
         assert "Your TODO there:" in check_["feedback"]
         assert "Traceback" not in check_["feedback"]
+        assert check_["cause"] == "not-written"  # what a class summary counts: students who left a TODO
 
 
 BROKEN = {
