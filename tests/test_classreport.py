@@ -15,16 +15,14 @@ from conftest import KIT_ROOT, SUBMISSIONS, whole
 from mpgrade.batch.classreport import render, speedups
 from mpgrade.batch.grade import grade_class
 from mpgrade.grading import report
-from mpgrade.grading.direct import run_check
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = KIT_ROOT / "test-artifacts"
 """Screenshots a run leaves for a person to look at (ignored by git)."""
-CLASS = {"alice": None, "bob": "ex01_join_in_start_loop", "carol": "ex01_exitcode_before_join",
-         "dave": "ex01_exitcode_before_join"}
-"""A class graded for real on ex01: the reference solution and three students with mistakes from the catalogue."""
+CLASS = {"bob": "ex01_join_in_start_loop", "carol": "ex01_exitcode_before_join", "dave": "ex01_exitcode_before_join"}
+"""A class graded for real on ex01: three students with mistakes from the catalogue."""
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +30,7 @@ def graded_class(tmp_path_factory):
     """The class above graded by ``grade_class`` in the background from the first test of this module on."""
     root = tmp_path_factory.mktemp("class")
     for student, entry in CLASS.items():
-        source = KIT_ROOT / "solutions" if entry is None else whole(SUBMISSIONS / "mistakes" / entry)
+        source = whole(SUBMISSIONS / "mistakes" / entry)
         (root / "class" / f"assignment-{student}" / "exercises").mkdir(parents=True)
         shutil.copy(source / "ex01_processes.py", root / "class" / f"assignment-{student}" / "exercises")
     outcome: dict = {}
@@ -57,11 +55,23 @@ def graded_class(tmp_path_factory):
     worker.join(timeout=600)
 
 
-@pytest.fixture(scope="module")
-def measured_speedup():
-    """A speedup check graded for real (the reference solution's ex02): its details, as report v1 holds them."""
-    outcome = run_check("ex02_pool", "test_primes_in_ranges_speedup", KIT_ROOT / "solutions")
-    return outcome.details
+@pytest.fixture
+def measured_speedup(monkeypatch):
+    """The details the real speedup check (``check_speedup``) writes for a measured speedup: only the clock is
+    stood in for, by pairs a parallel student on 2 CPUs would give (the check's own battery measures for real:
+    tests/test_speedup.py)."""
+    from mpgrade.verdicts import speedup
+    from mpgrade.verdicts.speedup_decision import Pair, decide
+
+    serial, pairs = [2.0, 2.02], [Pair(engine_s=1.1, student_s=1.2), Pair(engine_s=1.12, student_s=1.18)]
+    structure = speedup.Structure(processes=2, pools_created=1, threadpools_created=0, workers_started=2,
+                                  child_cpu_s=2.0, serial_cpu_s=2.0, parallelism=1.7, usable_cpus=2)
+    measured = (decide(serial, pairs, 2, 2, final=True, engine_cal_s=1.1), structure,
+                speedup.Calibration(serial, 2.0, 1.1, 0.0), speedup.Cost(0.0, 5.0, True))
+    monkeypatch.setattr(speedup, "measure", lambda *args, **kwargs: measured)
+    details: dict = {}
+    speedup.check_speedup(None, details, "structural", "primes_in_ranges", (), "count", [], 2, None)
+    return details
 
 
 def _record(exercise, score, details=None, cause=None):
