@@ -70,7 +70,7 @@ def test_the_catalogue_covers_every_exercise_and_every_kind_of_the_issue():
         assert all(wants.get("cause") in causes.BY_CODE for wants in expect["fails"].values()), entry
 
 
-GRADED_AT_ONCE = 4
+GRADED_AT_ONCE = 3
 """Entries graded at once, each in a worker process of its own (its own sandbox template): a check mostly waits
 for processes to start and end, and the checks are built to be right under load (as test_correct_variants)."""
 
