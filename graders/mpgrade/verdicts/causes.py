@@ -52,7 +52,7 @@ CAUSES: tuple[Cause, ...] = (
           ("calls .get() right on apply_async", "calls pool.apply")),
     Cause("not-joined", "did not join the processes before using their results",
           ("called join() 0 time(s)", "never calls join()", "before its processes had finished",
-           "Call join() on every process", "join() every Process you start")),
+           "Call join() on every process", "join() every Process you start", "some process was never joined")),
     Cause("target-called-in-parent", "called the function in the parent instead of passing it as target",
           ("calls the function right there",)),
     Cause("args-wrapped", "wrapped the arguments in another tuple", ("wrapped in another one",)),
