@@ -76,20 +76,13 @@ def run_check(exercise: str, check: str, submission: Path, start_method: str = D
     try:
         function(**arguments)
     except CheckFailed as failure:
-        _add_timeline(details, fixtures["student"])
+        fixtures["student"].add_timeline(details)
         return CheckOutcome("failed", failure.fraction or 0.0, failure.feedback, time.perf_counter() - began, details,
-                            failure.cause or causes.classify(failure.feedback))
+                            causes.of(failure))
     except pytest.skip.Exception as skipped:
         return CheckOutcome("skipped", 0.0, str(skipped), time.perf_counter() - began, details)
-    _add_timeline(details, fixtures["student"])
+    fixtures["student"].add_timeline(details)
     return CheckOutcome("passed", 1.0, details.get("note", ""), time.perf_counter() - began, details)
-
-
-def _add_timeline(details: dict, student: Student) -> None:
-    """As the plugin does: the check's timeline goes into its details (``details.timeline``)."""
-    drawn = student.timeline() if "timeline" not in details else None
-    if drawn is not None:
-        details["timeline"] = drawn
 
 
 def checks_of(exercise: str) -> dict[str, float]:

@@ -83,7 +83,7 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def grading_settings_of(config: pytest.Config) -> GradingSettings:
-    """The resolved settings of this session."""
+    """The resolved settings of this pytest run."""
     return config.stash[_SETTINGS]
 
 
@@ -140,7 +140,7 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
         score = points * failure.fraction if failure.fraction is not None else float(failure.score)
         record.update(status=failure.status, feedback=failure.feedback, score=max(0.0, min(points, score)))
         if failure.status == "failed":
-            record["cause"] = failure.cause or causes.classify(failure.feedback)
+            record["cause"] = causes.of(failure)
         report.longrepr = failure.feedback  # the student sees the feedback, not the grader's traceback
     else:
         record.update(status="error", feedback=(
@@ -148,9 +148,8 @@ def _record(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo)
             "Run the check again, and tell your instructor if it keeps happening."))
     details = dict(item.stash.get(_DETAILS, {}))
     student = getattr(item, "funcargs", {}).get("student")
-    drawn = student.timeline() if isinstance(student, Student) and "timeline" not in details else None
-    if drawn is not None:
-        details["timeline"] = drawn
+    if isinstance(student, Student):
+        student.add_timeline(details)
     note = details.pop("note", "")
     if note and record["status"] == "passed":
         record["feedback"] = note

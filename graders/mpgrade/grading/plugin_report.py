@@ -29,7 +29,7 @@ def records_of(user_properties: Any) -> list[dict[str, Any]]:
 
 
 def environment(settings: GradingSettings) -> dict[str, Any]:
-    """The ``environment`` section of report v1 for this session."""
+    """The ``environment`` section of report v1 for this pytest run."""
     from mpgrade.grading.provenance import graders_digest, kit_version
 
     env = machine.environment()

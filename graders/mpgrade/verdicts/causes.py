@@ -18,6 +18,7 @@ by keeping it here with no phrases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,11 @@ CAUSES: tuple[Cause, ...] = (
 )
 
 BY_CODE = {cause.code: cause for cause in CAUSES}
+
+
+def of(failure: Any) -> str:
+    """A failed check's code: the one its check named (``CheckFailed.cause``), else the one its words name."""
+    return failure.cause or classify(failure.feedback)
 
 
 def classify(feedback: str) -> str:
